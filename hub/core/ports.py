@@ -1,0 +1,289 @@
+"""The core's ports: repositories behind a unit of work, the station gateway, pricing and real-time
+authorization. Storage and adapters implement them; the core depends on nothing else.
+
+Imports the standard library and core models only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from decimal import Decimal
+from types import TracebackType
+from typing import Any, Protocol, Self
+
+from hub.core.models import (
+    Alarm,
+    AuthorizationDecision,
+    Cdr,
+    CdrCost,
+    Command,
+    Location,
+    OutboxMessage,
+    Party,
+    PartyRef,
+    Session,
+    Station,
+    StationCommandReply,
+    StationNotification,
+    Tariff,
+    Token,
+)
+
+# --- Repositories -----------------------------------------------------------------------------
+# Every method works inside the unit of work that owns the repository; nothing is visible to other
+# units of work before `commit()`. Lookups of partner-facing ids are case-insensitive.
+
+
+class PartyRepository(Protocol):
+    async def get(self, ref: PartyRef) -> Party | None: ...
+    async def put(self, party: Party) -> None: ...
+    async def list(self) -> Sequence[Party]: ...
+
+
+class LocationRepository(Protocol):
+    async def get(self, party: PartyRef, location_id: str) -> Location | None: ...
+    async def put(self, location: Location) -> None:
+        """Insert or replace the location with its EVSEs and connectors."""
+        ...
+
+    async def list(
+        self,
+        party: PartyRef | None = None,
+        date_from: datetime | None = None,
+        date_to: datetime | None = None,
+        offset: int = 0,
+        limit: int | None = None,
+    ) -> Sequence[Location]:
+        """Ordered by last_updated then id; date_from inclusive, date_to exclusive."""
+        ...
+
+    async def count(
+        self, party: PartyRef | None = None, date_from: datetime | None = None, date_to: datetime | None = None
+    ) -> int: ...
+    async def find_by_evse(self, evse_uid: str) -> Location | None: ...
+
+
+class StationRepository(Protocol):
+    async def get(self, station_id: str) -> Station | None: ...
+    async def put(self, station: Station) -> None: ...
+    async def list(self) -> Sequence[Station]: ...
+
+
+class TokenRepository(Protocol):
+    async def get(self, uid: str, party: PartyRef | None = None) -> Token | None:
+        """With `party` None, any party's token with this uid (own tokens first)."""
+        ...
+
+    async def put(self, token: Token) -> None: ...
+    async def list(self, party: PartyRef | None = None, offset: int = 0, limit: int | None = None) -> Sequence[
+        Token
+    ]: ...
+
+
+class SessionRepository(Protocol):
+    async def get(self, session_id: str) -> Session | None: ...
+    async def put(self, session: Session) -> None: ...
+    async def find_by_transaction(self, station_id: str, transaction_id: str) -> Session | None: ...
+    async def find_by_idempotency_key(self, key: str) -> Session | None: ...
+    async def find_active(self, station_id: str, evse_uid: str | None = None) -> Sequence[Session]:
+        """PENDING or ACTIVE sessions of a station (optionally of one EVSE), oldest first."""
+        ...
+
+    async def find_pending_remote_start(self, station_id: str, remote_start_id: int) -> Session | None: ...
+    async def list(
+        self,
+        party: PartyRef | None = None,
+        date_from: datetime | None = None,
+        date_to: datetime | None = None,
+        offset: int = 0,
+        limit: int | None = None,
+    ) -> Sequence[Session]: ...
+    async def next_transaction_number(self) -> int:
+        """A hub-wide integer for OCPP 1.6 transaction ids, 1 … 2**31-1, never handed out twice."""
+        ...
+
+
+class CdrRepository(Protocol):
+    async def get(self, cdr_id: str) -> Cdr | None: ...
+    async def add(self, cdr: Cdr) -> None:
+        """CDRs are immutable: adding an existing id raises ConflictError."""
+        ...
+
+    async def find_by_session(self, session_id: str) -> Sequence[Cdr]: ...
+    async def list(
+        self,
+        party: PartyRef | None = None,
+        date_from: datetime | None = None,
+        date_to: datetime | None = None,
+        offset: int = 0,
+        limit: int | None = None,
+    ) -> Sequence[Cdr]: ...
+
+
+class TariffRepository(Protocol):
+    async def get(self, party: PartyRef, tariff_id: str) -> Tariff | None: ...
+    async def put(self, tariff: Tariff) -> None: ...
+    async def delete(self, party: PartyRef, tariff_id: str) -> None: ...
+    async def list(self, party: PartyRef | None = None) -> Sequence[Tariff]: ...
+
+
+class CommandRepository(Protocol):
+    async def get(self, command_id: str) -> Command | None: ...
+    async def put(self, command: Command) -> None: ...
+    async def find_reservation(self, station_id: str, reservation_id: str, requester: PartyRef | None) -> Command | None:
+        """The latest RESERVE_NOW command for this requester's reservation id at this station."""
+        ...
+
+    async def next_station_number(self, station_id: str, kind: str) -> int:
+        """Per-station integers for reservation ids, remote-start ids and charging profile ids."""
+        ...
+
+
+class AlarmRepository(Protocol):
+    async def put(self, alarm: Alarm) -> None: ...
+    async def open_alarms(self, station_id: str) -> Sequence[Alarm]: ...
+    async def list(self, station_id: str | None = None, offset: int = 0, limit: int | None = None) -> Sequence[
+        Alarm
+    ]: ...
+
+
+class StationNotificationRepository(Protocol):
+    async def add(self, notification: StationNotification) -> None: ...
+    async def list(self, station_id: str, kind: str | None = None, limit: int | None = None) -> Sequence[
+        StationNotification
+    ]: ...
+
+
+class OutboxRepository(Protocol):
+    async def add(self, message: OutboxMessage) -> int:
+        """Store a message; returns its id. Written in the caller's transaction."""
+        ...
+
+    async def claim_due(self, now: datetime, limit: int) -> Sequence[OutboxMessage]:
+        """Undelivered messages due by `now`, at most one per key (the oldest), oldest first.
+
+        On PostgreSQL the rows are locked (`FOR UPDATE SKIP LOCKED`) until the unit of work ends, so two
+        processes never claim the same message."""
+        ...
+
+    async def mark_delivered(self, message_id: int, when: datetime) -> None: ...
+    async def mark_failed(self, message_id: int, error: str, next_attempt_at: datetime) -> None: ...
+    async def depth(self) -> int:
+        """Number of undelivered messages."""
+        ...
+
+
+class UnitOfWork(Protocol):
+    """One database transaction: repositories that share it, committed or rolled back as one."""
+
+    parties: PartyRepository
+    locations: LocationRepository
+    stations: StationRepository
+    tokens: TokenRepository
+    sessions: SessionRepository
+    cdrs: CdrRepository
+    tariffs: TariffRepository
+    commands: CommandRepository
+    alarms: AlarmRepository
+    notifications: StationNotificationRepository
+    outbox: OutboxRepository
+
+    async def __aenter__(self) -> Self: ...
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        """Rolls back whatever was not committed."""
+        ...
+
+    async def commit(self) -> None: ...
+    async def rollback(self) -> None: ...
+
+
+class UnitOfWorkFactory(Protocol):
+    def __call__(self) -> UnitOfWork: ...
+
+
+class Database(Protocol):
+    """What the composition root needs of a storage backend besides units of work."""
+
+    def unit_of_work(self) -> UnitOfWork: ...
+    async def ping(self) -> bool: ...
+    async def close(self) -> None: ...
+
+
+# --- Gateways and services implemented outside the core ----------------------------------------
+
+
+class StationGateway(Protocol):
+    """Reaches a connected station. Implemented by the OCPP adapter; every method returns the
+    station's answer mapped to neutral terms, raises UnavailableError when the station is not connected
+    and HubTimeoutError when it does not answer in time."""
+
+    def is_connected(self, station_id: str) -> bool: ...
+
+    async def start_transaction(
+        self, station_id: str, evse_no: int | None, token_uid: str, remote_start_id: int
+    ) -> StationCommandReply: ...
+    async def stop_transaction(self, station_id: str, transaction_id: str) -> StationCommandReply: ...
+    async def unlock_connector(self, station_id: str, evse_no: int, connector_no: int) -> StationCommandReply: ...
+    async def reserve_now(
+        self,
+        station_id: str,
+        reservation_id: int,
+        evse_no: int | None,
+        token_uid: str,
+        expiry: datetime,
+    ) -> StationCommandReply: ...
+    async def cancel_reservation(self, station_id: str, reservation_id: int) -> StationCommandReply: ...
+    async def set_charging_limit(
+        self,
+        station_id: str,
+        evse_no: int,
+        transaction_id: str | None,
+        profile_id: int,
+        limit: Decimal,
+        unit: str,
+    ) -> StationCommandReply: ...
+    async def clear_charging_profile(self, station_id: str, profile_id: int) -> StationCommandReply: ...
+    async def get_composite_schedule(
+        self, station_id: str, evse_no: int, duration_s: int, unit: str | None
+    ) -> StationCommandReply:
+        """`data` holds the schedule in neutral form: {"start", "unit", "periods": [{"start_s", "limit"}]}."""
+        ...
+
+    async def reset(self, station_id: str, hard: bool) -> StationCommandReply: ...
+    async def change_availability(self, station_id: str, evse_no: int, operative: bool) -> StationCommandReply: ...
+    async def trigger_message(self, station_id: str, message: str, evse_no: int | None) -> StationCommandReply:
+        """`message` is a neutral name: BootNotification, Heartbeat, StatusNotification, MeterValues, …"""
+        ...
+
+    async def get_configuration(self, station_id: str, keys: Sequence[str]) -> StationCommandReply:
+        """`data` maps key -> value. 2.0.1 keys are `Component.Variable` (GetVariables)."""
+        ...
+
+    async def change_configuration(self, station_id: str, key: str, value: str) -> StationCommandReply: ...
+    async def send_local_list(
+        self, station_id: str, version: int, entries: Sequence[tuple[str, bool]], full: bool
+    ) -> StationCommandReply:
+        """Entries are (token uid, accepted)."""
+        ...
+
+    async def data_transfer(
+        self, station_id: str, vendor_id: str, message_id: str | None, data: str | None
+    ) -> StationCommandReply: ...
+
+
+class PricingPort(Protocol):
+    """Prices a finished session against a tariff (the full OCPI tariff engine plugs in here)."""
+
+    def price(self, session: Session, tariff: Tariff | None, time_zone: str) -> CdrCost: ...
+
+
+class RemoteAuthorizer(Protocol):
+    """Asks a token's owner in real time (OCPI `POST tokens/{uid}/authorize`, …). Returns None when the
+    owner cannot be asked (not connected, no such adapter) or did not answer in time."""
+
+    async def authorize(
+        self, token: Token, location_id: str | None, evse_uid: str | None
+    ) -> AuthorizationDecision | None: ...
