@@ -14,7 +14,16 @@ from typing import Any
 import structlog
 
 SECRET_KEYS = frozenset(
-    {"password", "token", "authorization", "secret", "operator_secret", "data_secret", "sig_secret", "data_iv"}
+    {
+        "password",
+        "token",
+        "authorization",
+        "secret",
+        "operator_secret",
+        "data_secret",
+        "sig_secret",
+        "data_iv",
+    }
 )
 
 
@@ -54,4 +63,6 @@ def configure_logging(level: str = "info", fmt: str = "json", stream: Any = None
     )
     # The ocpp package logs every frame at INFO (costly, and frames may hold tokens): keep it quiet.
     logging.getLogger("ocpp").setLevel(logging.WARNING)
-    logging.basicConfig(level=max(numeric, logging.WARNING), stream=stream or sys.stderr, format="%(message)s")
+    logging.basicConfig(
+        level=max(numeric, logging.WARNING), stream=stream or sys.stderr, format="%(message)s"
+    )

@@ -181,7 +181,7 @@ class InterconnectSection(Section):
 
 
 class TlsSection(Section):
-    """TLS on the listening port: OCPP security profiles 2 (server certificate) and 3 (client certificates)."""
+    """TLS on the listening port: OCPP security profiles 2 (server certificate), 3 (client certificates)."""
 
     cert_file: Path | None = None
     key_file: Path | None = None
@@ -232,9 +232,13 @@ class Settings(Section):
                 raise ValueError(f"ocpp.stations[{i}].id: duplicate station id {station.id!r}")
             seen.add(station.id.lower())
             if station.location_id and station.location_id.lower() not in location_ids:
-                raise ValueError(f"ocpp.stations[{i}].location_id: no [[locations]] with id {station.location_id!r}")
+                raise ValueError(
+                    f"ocpp.stations[{i}].location_id: no [[locations]] with id {station.location_id!r}"
+                )
             if station.tariff_id and station.tariff_id.lower() not in tariff_ids:
-                raise ValueError(f"ocpp.stations[{i}].tariff_id: no [[tariffs]] with id {station.tariff_id!r}")
+                raise ValueError(
+                    f"ocpp.stations[{i}].tariff_id: no [[tariffs]] with id {station.tariff_id!r}"
+                )
         return self
 
     def resolve(self, path: Path) -> Path:
@@ -287,7 +291,11 @@ def apply_environment(data: dict[str, Any], environ: Mapping[str, str]) -> dict[
     (ID upper-cased, non-alphanumerics as `_`); HUB_INTERCONNECT_<OPERATORID>_<FIELD> for a partner's secrets.
     """
     hub = dict(data.get("hub", {}))
-    for env, key in (("HUB_DATABASE_URL", "database_url"), ("HUB_PUBLIC_URL", "public_url"), ("HUB_LISTEN", "listen")):
+    for env, key in (
+        ("HUB_DATABASE_URL", "database_url"),
+        ("HUB_PUBLIC_URL", "public_url"),
+        ("HUB_LISTEN", "listen"),
+    ):
         if environ.get(env):
             hub[key] = environ[env]
     data["hub"] = hub

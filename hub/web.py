@@ -22,8 +22,12 @@ def setup_operator_routes(app: web.Application, health: HealthCheck, registry: R
         return web.json_response(report, status=status)
 
     async def get_metrics(_request: web.Request) -> web.Response:
-        return web.Response(text=registry.render(), content_type="text/plain", charset="utf-8",
-                            headers={"X-Content-Type-Options": "nosniff"})
+        return web.Response(
+            text=registry.render(),
+            content_type="text/plain",
+            charset="utf-8",
+            headers={"X-Content-Type-Options": "nosniff"},
+        )
 
     app.router.add_get("/health", get_health)
     app.router.add_get("/metrics", get_metrics)

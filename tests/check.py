@@ -11,7 +11,10 @@ import time
 
 STEPS: list[tuple[str, list[str]]] = [
     ("ruff lint", [sys.executable, "-m", "ruff", "check", "hub", "ocpi_modules", "interconnect", "tests"]),
-    ("ruff format", [sys.executable, "-m", "ruff", "format", "--check", "hub", "ocpi_modules", "interconnect", "tests"]),
+    (
+        "ruff format",
+        [sys.executable, "-m", "ruff", "format", "--check", "hub", "ocpi_modules", "interconnect", "tests"],
+    ),
     ("mypy", [sys.executable, "-m", "mypy", "hub", "ocpi_modules", "interconnect"]),
     ("import contracts", ["lint-imports"]),
 ]
@@ -21,7 +24,10 @@ def run(name: str, command: list[str]) -> int:
     started = time.monotonic()
     print(f"== {name}: {' '.join(command[2:] if command[0] == sys.executable else command)}", flush=True)
     code = subprocess.call(command)
-    print(f"== {name}: {'ok' if code == 0 else f'FAILED (exit {code})'} in {time.monotonic() - started:.1f}s", flush=True)
+    print(
+        f"== {name}: {'ok' if code == 0 else f'FAILED (exit {code})'} in {time.monotonic() - started:.1f}s",
+        flush=True,
+    )
     return code
 
 
@@ -30,8 +36,10 @@ def main(argv: list[str]) -> int:
     pytest_cmd = [sys.executable, "-m", "coverage", "run", "-m", "pytest", "-q", *argv]
     code = run("pytest", pytest_cmd)
     if code == 0:
-        subprocess.call([sys.executable, "-m", "coverage", "report", "--skip-covered", "--sort=cover"],
-                        stdout=subprocess.DEVNULL if os.environ.get("HUB_QUIET_COVERAGE") else None)
+        subprocess.call(
+            [sys.executable, "-m", "coverage", "report", "--skip-covered", "--sort=cover"],
+            stdout=subprocess.DEVNULL if os.environ.get("HUB_QUIET_COVERAGE") else None,
+        )
     else:
         failed.append("pytest")
     if failed:

@@ -111,7 +111,9 @@ class ChargePointApi(Protocol):
     Every method is one unit of work: state, alarms and outbox rows are committed together, then the
     domain events are published. Methods never wait on a station (no outgoing CALL inside)."""
 
-    async def admit(self, station_id: str, password: str | None, client_cert_cn: str | None) -> AdmissionResult:
+    async def admit(
+        self, station_id: str, password: str | None, client_cert_cn: str | None
+    ) -> AdmissionResult:
         """Decide before the websocket upgrade. Unknown ids are admitted only with
         `accept_unknown_stations`; a configured password must match (constant-time compare)."""
         ...
@@ -139,7 +141,9 @@ class ChargePointApi(Protocol):
         EvseStatusChanged only when the mapped status changes."""
         ...
 
-    async def authorize(self, station_id: str, id_tag: str, evse_no: int | None = None) -> AuthorizationDecision: ...
+    async def authorize(
+        self, station_id: str, id_tag: str, evse_no: int | None = None
+    ) -> AuthorizationDecision: ...
 
     async def transaction(self, station_id: str, report: TransactionReport) -> TransactionOutcome:
         """STARTED/UPDATED/ENDED. Idempotent: a repeat returns the same outcome with `duplicate` True.

@@ -107,7 +107,7 @@ class EventBus:
 
     async def publish(self, event: DomainEvent) -> None:
         for event_type in type(event).__mro__:
-            for handler in self._handlers.get(event_type, ()):  # type: ignore[call-overload]
+            for handler in self._handlers.get(event_type, ()):
                 try:
                     result = handler(event)
                     if asyncio.iscoroutine(result):

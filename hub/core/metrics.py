@@ -115,7 +115,9 @@ class Histogram:
             cumulative = 0.0
             for bound, count in zip(self._buckets, series, strict=False):
                 cumulative += count
-                lines.append(f"{self.name}_bucket{_render_labels(key, [('le', repr(bound))])} {_number(cumulative)}")
+                lines.append(
+                    f"{self.name}_bucket{_render_labels(key, [('le', repr(bound))])} {_number(cumulative)}"
+                )
             lines.append(f"{self.name}_bucket{_render_labels(key, [('le', '+Inf')])} {_number(series[-1])}")
             lines.append(f"{self.name}_sum{_render_labels(key)} {series[-2]!r}")
             lines.append(f"{self.name}_count{_render_labels(key)} {_number(series[-1])}")

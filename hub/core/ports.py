@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 from types import TracebackType
-from typing import Any, Protocol, Self
+from typing import Protocol, Self
 
 from hub.core.models import (
     Alarm,
@@ -59,7 +59,10 @@ class LocationRepository(Protocol):
         ...
 
     async def count(
-        self, party: PartyRef | None = None, date_from: datetime | None = None, date_to: datetime | None = None
+        self,
+        party: PartyRef | None = None,
+        date_from: datetime | None = None,
+        date_to: datetime | None = None,
     ) -> int: ...
     async def find_by_evse(self, evse_uid: str) -> Location | None: ...
 
@@ -76,9 +79,9 @@ class TokenRepository(Protocol):
         ...
 
     async def put(self, token: Token) -> None: ...
-    async def list(self, party: PartyRef | None = None, offset: int = 0, limit: int | None = None) -> Sequence[
-        Token
-    ]: ...
+    async def list(
+        self, party: PartyRef | None = None, offset: int = 0, limit: int | None = None
+    ) -> Sequence[Token]: ...
 
 
 class SessionRepository(Protocol):
@@ -131,7 +134,9 @@ class TariffRepository(Protocol):
 class CommandRepository(Protocol):
     async def get(self, command_id: str) -> Command | None: ...
     async def put(self, command: Command) -> None: ...
-    async def find_reservation(self, station_id: str, reservation_id: str, requester: PartyRef | None) -> Command | None:
+    async def find_reservation(
+        self, station_id: str, reservation_id: str, requester: PartyRef | None
+    ) -> Command | None:
         """The latest RESERVE_NOW command for this requester's reservation id at this station."""
         ...
 
@@ -143,16 +148,16 @@ class CommandRepository(Protocol):
 class AlarmRepository(Protocol):
     async def put(self, alarm: Alarm) -> None: ...
     async def open_alarms(self, station_id: str) -> Sequence[Alarm]: ...
-    async def list(self, station_id: str | None = None, offset: int = 0, limit: int | None = None) -> Sequence[
-        Alarm
-    ]: ...
+    async def list(
+        self, station_id: str | None = None, offset: int = 0, limit: int | None = None
+    ) -> Sequence[Alarm]: ...
 
 
 class StationNotificationRepository(Protocol):
     async def add(self, notification: StationNotification) -> None: ...
-    async def list(self, station_id: str, kind: str | None = None, limit: int | None = None) -> Sequence[
-        StationNotification
-    ]: ...
+    async def list(
+        self, station_id: str, kind: str | None = None, limit: int | None = None
+    ) -> Sequence[StationNotification]: ...
 
 
 class OutboxRepository(Protocol):
@@ -226,7 +231,9 @@ class StationGateway(Protocol):
         self, station_id: str, evse_no: int | None, token_uid: str, remote_start_id: int
     ) -> StationCommandReply: ...
     async def stop_transaction(self, station_id: str, transaction_id: str) -> StationCommandReply: ...
-    async def unlock_connector(self, station_id: str, evse_no: int, connector_no: int) -> StationCommandReply: ...
+    async def unlock_connector(
+        self, station_id: str, evse_no: int, connector_no: int
+    ) -> StationCommandReply: ...
     async def reserve_now(
         self,
         station_id: str,
@@ -253,8 +260,12 @@ class StationGateway(Protocol):
         ...
 
     async def reset(self, station_id: str, hard: bool) -> StationCommandReply: ...
-    async def change_availability(self, station_id: str, evse_no: int, operative: bool) -> StationCommandReply: ...
-    async def trigger_message(self, station_id: str, message: str, evse_no: int | None) -> StationCommandReply:
+    async def change_availability(
+        self, station_id: str, evse_no: int, operative: bool
+    ) -> StationCommandReply: ...
+    async def trigger_message(
+        self, station_id: str, message: str, evse_no: int | None
+    ) -> StationCommandReply:
         """`message` is a neutral name: BootNotification, Heartbeat, StatusNotification, MeterValues, …"""
         ...
 

@@ -1,4 +1,4 @@
-"""OCPI 2.2.1 Tariff objects ↔ core tariffs (mapping only; the Tariffs module routes arrive with the OCPI issue).
+"""OCPI 2.2.1 Tariff objects ↔ core tariffs (mapping only; the Tariffs routes come with the OCPI issue).
 
 An adapter: imports the core only.
 """
@@ -51,8 +51,9 @@ def to_core_tariff(data: dict[str, Any], *, default_party: PartyRef | None = Non
                 try:
                     kind = PriceComponentType(comp["type"])
                 except (KeyError, ValueError):
-                    raise InvalidRequestError(f"{where}.type: unknown dimension {comp.get('type')!r}",
-                                              field=f"{where}.type") from None
+                    raise InvalidRequestError(
+                        f"{where}.type: unknown dimension {comp.get('type')!r}", field=f"{where}.type"
+                    ) from None
                 price = _decimal(comp.get("price"), f"{where}.price")
                 if price < 0:
                     raise InvalidRequestError(f"{where}.price: must not be negative", field=f"{where}.price")
@@ -66,9 +67,12 @@ def to_core_tariff(data: dict[str, Any], *, default_party: PartyRef | None = Non
                     )
                 )
             if not components:
-                raise InvalidRequestError(f"elements[{i}].price_components: empty",
-                                          field=f"elements[{i}].price_components")
-            elements.append(TariffElement(price_components=tuple(components), restrictions=element.get("restrictions")))
+                raise InvalidRequestError(
+                    f"elements[{i}].price_components: empty", field=f"elements[{i}].price_components"
+                )
+            elements.append(
+                TariffElement(price_components=tuple(components), restrictions=element.get("restrictions"))
+            )
 
         def money(key: str) -> Decimal | None:
             value = data.get(key)
@@ -82,10 +86,13 @@ def to_core_tariff(data: dict[str, Any], *, default_party: PartyRef | None = Non
             type=data.get("type"),
             min_price_excl_vat=money("min_price"),
             max_price_excl_vat=money("max_price"),
-            start_date_time=parse_ocpi_datetime(data["start_date_time"]) if data.get("start_date_time") else None,
+            start_date_time=parse_ocpi_datetime(data["start_date_time"])
+            if data.get("start_date_time")
+            else None,
             end_date_time=parse_ocpi_datetime(data["end_date_time"]) if data.get("end_date_time") else None,
             source=data,
-            last_updated=parse_ocpi_datetime(data["last_updated"]) if data.get("last_updated")
+            last_updated=parse_ocpi_datetime(data["last_updated"])
+            if data.get("last_updated")
             else datetime.now(UTC),
         )
     except KeyError as exc:

@@ -22,7 +22,7 @@ def test_counter_gauge_and_histogram_render_as_prometheus_text() -> None:
 
     text = registry.render()
 
-    assert '# TYPE ocpp_messages_total counter' in text
+    assert "# TYPE ocpp_messages_total counter" in text
     assert 'ocpp_messages_total{action="Heartbeat",result="ok"} 3' in text
     assert "ocpp_connected_stations 7" in text
     assert 'ocpp_handler_seconds_bucket{action="Heartbeat",le="0.0025"} 1' in text
@@ -55,7 +55,9 @@ def test_secrets_are_fingerprinted_in_logs() -> None:
     configure_logging("info", "json", stream=stream)
     import structlog
 
-    structlog.get_logger("t").info("station_admitted", station_id="CP001", password="hunter2-hunter2", token="abc")
+    structlog.get_logger("t").info(
+        "station_admitted", station_id="CP001", password="hunter2-hunter2", token="abc"
+    )
 
     line = json.loads(stream.getvalue().strip().splitlines()[-1])
     assert line["password"] == fingerprint("hunter2-hunter2")

@@ -41,14 +41,17 @@ def test_invalid_toml_is_reported_with_the_file_name(tmp_path: Path) -> None:
     config = tmp_path / "broken.toml"
     config.write_text("[hub\n", encoding="utf-8")
 
-    with pytest.raises(SettingsError, match="broken.toml: not valid TOML"):
+    with pytest.raises(SettingsError, match=r"broken\.toml: not valid TOML"):
         Settings.from_toml(config, environ={})
 
 
 def test_environment_overrides_database_url_and_station_password() -> None:
     settings = Settings.from_toml(
         REPO / "config.toml",
-        environ={"HUB_DATABASE_URL": "postgresql://hub@db/hub", "HUB_STATION_PASSWORD_CP001": "from-the-env-0123"},
+        environ={
+            "HUB_DATABASE_URL": "postgresql://hub@db/hub",
+            "HUB_STATION_PASSWORD_CP001": "from-the-env-0123",
+        },
     )
 
     assert settings.hub.database_url == "postgresql://hub@db/hub"
@@ -70,7 +73,7 @@ def test_station_pointing_at_an_unknown_location_is_refused() -> None:
 
 
 def test_bad_listen_address_is_explained() -> None:
-    with pytest.raises(SettingsError, match="hub.listen: .*HOST:PORT"):
+    with pytest.raises(SettingsError, match=r"hub\.listen: .*HOST:PORT"):
         Settings.from_mapping({"hub": {"listen": "8080"}}, environ={})
 
 

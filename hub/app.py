@@ -1,0 +1,258 @@
+"""Composition root: builds the aiohttp application from Settings — storage, core, OCPP central system,
+operator endpoints and scheduled jobs — and seeds what config.toml declares.
+
+May import anything (ARCHITECTURE.md, layer 1).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+import structlog
+from aiohttp import web
+
+from hub.core.chargepoint import ChargePointApi
+from hub.core.clock import Clock, SystemClock
+from hub.core.events import EventBus
+from hub.core.metrics import METRICS
+from hub.core.models import (
+    Connector,
+    ConnectorFormat,
+    Location,
+    Party,
+    PartyRef,
+    PowerType,
+    Role,
+    Token,
+    TokenType,
+    WhitelistType,
+)
+from hub.core.ports import Database
+from hub.core.services import Core, CoreOptions, build_core
+from hub.ocpp.gateway import OcppGateway
+from hub.ocpp.server import OcppServerConfig, setup_ocpp
+from hub.scheduler import HubScheduler
+from hub.settings import Settings
+from hub.storage.db import open_database
+from hub.web import setup_operator_routes
+from ocpi_modules.v2_2_1.tariffs import to_core_tariff
+
+log = structlog.get_logger(__name__)
+
+SETTINGS_KEY = web.AppKey("settings", Settings)
+CORE_KEY = web.AppKey("core", Core)
+DB_KEY = web.AppKey("db", Database)
+GATEWAY_KEY = web.AppKey("gateway", OcppGateway)
+SCHEDULER_KEY = web.AppKey("scheduler", HubScheduler)
+
+
+class _LateChargePointApi:
+    """The OCPP route is registered before the core exists (the core is built once the database is open,
+    inside the app's cleanup context); this forwards to the core's service once it does."""
+
+    def __init__(self) -> None:
+        self.target: ChargePointApi | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        if self.target is None:
+            raise RuntimeError("the core is not started yet")
+        return getattr(self.target, name)
+
+
+@dataclass(frozen=True)
+class Seeded:
+    parties: int
+    locations: int
+    stations: int
+    tariffs: int
+    tokens: int
+
+
+def ocpp_config(settings: Settings) -> OcppServerConfig:
+    o = settings.ocpp
+    return OcppServerConfig(
+        path=o.path,
+        heartbeat_interval_s=o.heartbeat_interval,
+        compression=o.compression,
+        max_message_bytes=o.max_message_bytes,
+        call_timeout_s=o.call_timeout,
+        ws_ping_interval_s=o.ws_ping_interval,
+        validation=o.validation,
+        protocols=tuple(o.protocols),
+    )
+
+
+def default_cpo(settings: Settings) -> PartyRef:
+    for party in settings.parties:
+        if party.role == "CPO":
+            return PartyRef(country_code=party.country_code, party_id=party.party_id)
+    return PartyRef(country_code=settings.hub.country_code, party_id="CPO")
+
+
+def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Application:
+    clock = clock or SystemClock()
+    app = web.Application(client_max_size=1024 * 1024)
+    app[SETTINGS_KEY] = settings
+    late_api = _LateChargePointApi()
+    gateway = setup_ocpp(app, late_api, ocpp_config(settings))
+    app[GATEWAY_KEY] = gateway
+
+    async def health() -> dict[str, object]:
+        db = app.get(DB_KEY)
+        reachable = bool(db and await db.ping())
+        return {
+            "status": "ok" if reachable else "unavailable",
+            "database": "reachable" if reachable else "unreachable",
+            "connected_stations": gateway.connected_count(),
+            "version": "0.1.0",
+        }
+
+    setup_operator_routes(app, health)
+
+    async def lifecycle(app: web.Application) -> AsyncIterator[None]:
+        db = await open_database(settings.hub.database_url)
+        app[DB_KEY] = db
+        bus = EventBus()
+        core = build_core(
+            db,
+            bus,
+            options=CoreOptions(
+                default_cpo=default_cpo(settings),
+                accept_unknown_stations=settings.ocpp.accept_unknown_stations,
+                heartbeat_interval_s=settings.ocpp.heartbeat_interval,
+                command_timeout_s=settings.ocpp.call_timeout + 5,
+            ),
+            gateway=gateway,
+            clock=clock,
+        )
+        app[CORE_KEY] = core
+        late_api.target = core.chargepoints
+        seeded = await seed_from_settings(core, settings, clock.now())
+        METRICS.gauge("ocpp_connected_stations", "Stations with an open websocket").set_function(
+            gateway.connected_count
+        )
+        scheduler = HubScheduler(db, clock)
+        app[SCHEDULER_KEY] = scheduler
+        scheduler.start()
+        log.info(
+            "hub_started",
+            listen=settings.hub.listen,
+            public_url=settings.hub.public_url,
+            database=redact_url(settings.hub.database_url),
+            **seeded.__dict__,
+        )
+        try:
+            yield
+        finally:
+            log.info("hub_stopping")
+            await scheduler.shutdown()
+            await gateway.close()
+            await core.tasks.close()
+            await db.close()
+            log.info("hub_stopped")
+
+    app.cleanup_ctx.append(lifecycle)
+    return app
+
+
+def redact_url(url: str) -> str:
+    """Drop a password from a database URL before it is logged."""
+    scheme, sep, rest = url.partition("://")
+    if not sep or "@" not in rest:
+        return url
+    credentials, _, host = rest.rpartition("@")
+    user = credentials.split(":", 1)[0]
+    return f"{scheme}://{user}:***@{host}" if ":" in credentials else f"{scheme}://{user}@{host}"
+
+
+async def seed_from_settings(core: Core, settings: Settings, now: datetime) -> Seeded:
+    """Make the database match what config.toml declares (idempotent: run at every start)."""
+    for p in settings.parties:
+        await core.parties.ensure(
+            Party(
+                ref=PartyRef(country_code=p.country_code, party_id=p.party_id),
+                role=Role(p.role),
+                name=p.name,
+                last_updated=now,
+            )
+        )
+    for loc in settings.locations:
+        party = PartyRef.parse(loc.party)
+        existing = await core.locations.get(party, loc.id)
+        location = Location(
+            id=loc.id,
+            party=party,
+            name=loc.name,
+            address=loc.address,
+            city=loc.city,
+            postal_code=loc.postal_code,
+            country=loc.country,
+            latitude=Decimal(loc.latitude),
+            longitude=Decimal(loc.longitude),
+            time_zone=loc.time_zone,
+            publish=loc.publish,
+            evses=existing.evses if existing else (),
+            last_updated=existing.last_updated if existing else now,
+        )
+        if existing is None or location.model_dump(exclude={"last_updated"}) != existing.model_dump(
+            exclude={"last_updated"}
+        ):
+            await core.locations.put(location.model_copy(update={"last_updated": now}))
+    for t in settings.tariffs:
+        path = settings.resolve(t.file)
+        data = json.loads(path.read_text(encoding="utf-8"))
+        data.setdefault("id", t.id)
+        tariff = to_core_tariff(data, default_party=PartyRef.parse(t.party))
+        await core.tariffs.put(tariff.model_copy(update={"id": t.id, "party": PartyRef.parse(t.party)}))
+    for s in settings.ocpp.stations:
+        connectors = tuple(
+            Connector(
+                id=str(i),
+                standard=c.standard,
+                format=ConnectorFormat(c.format),
+                power_type=PowerType(c.power_type),
+                max_voltage=c.max_voltage,
+                max_amperage=c.max_amperage,
+                max_electric_power=c.max_electric_power,
+                tariff_ids=(s.tariff_id,) if s.tariff_id else (),
+                last_updated=now,
+            )
+            for i, c in enumerate(s.connectors, start=1)
+        )
+        await core.chargepoints.register_station(
+            s.id,
+            party=PartyRef.parse(s.party),
+            location_id=s.location_id,
+            tariff_id=s.tariff_id,
+            password=s.password,
+            connectors=connectors,
+        )
+    for tok in settings.tokens:
+        await core.tokens.put(
+            Token(
+                uid=tok.uid,
+                party=PartyRef.parse(tok.party),
+                type=TokenType(tok.type),
+                contract_id=tok.contract_id,
+                visual_number=tok.visual_number,
+                issuer=tok.issuer or settings.hub.name,
+                group_id=tok.group_id,
+                valid=tok.valid,
+                whitelist=WhitelistType(tok.whitelist),
+                language=tok.language,
+                own=True,
+                last_updated=now,
+            )
+        )
+    return Seeded(
+        parties=len(settings.parties),
+        locations=len(settings.locations),
+        stations=len(settings.ocpp.stations),
+        tariffs=len(settings.tariffs),
+        tokens=len(settings.tokens),
+    )

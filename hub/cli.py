@@ -1,0 +1,190 @@
+"""`python -m hub …`: the operator's command line (serve, simulate, certs, config check).
+
+Composition layer: may import anything.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import resource
+import signal
+import ssl
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import structlog
+from aiohttp import web
+
+from hub.settings import Settings, SettingsError
+
+log = structlog.get_logger("hub.cli")
+
+DEFAULT_CONFIG = "config.toml"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m hub",
+        description="ocpi-hub: an EV roaming hub (OCPI 2.2.1/2.1.1, 互联互通, OCPP 1.6J/2.0.1 stations).",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    serve = commands.add_parser("serve", help="run the hub in the foreground until SIGINT/SIGTERM")
+    serve.add_argument("--config", default=DEFAULT_CONFIG, help="path to config.toml (default: %(default)s)")
+    serve.add_argument(
+        "--demo",
+        action="store_true",
+        help="also run simulated stations (see [demo] in config.toml) charging against this hub",
+    )
+
+    simulate = commands.add_parser("simulate", help="run simulated OCPP stations against a hub")
+    from hub.ocpp import simulator
+
+    simulator.add_arguments(simulate)
+
+    certs = commands.add_parser("certs", help="TLS certificates for OCPP security profiles 2 and 3")
+    certs_commands = certs.add_subparsers(dest="certs_command", metavar="CERTS_COMMAND", required=True)
+    dev = certs_commands.add_parser("dev", help="write a development CA, server and station certificates")
+    from hub import certs as certs_module
+
+    certs_module.add_arguments(dev)
+
+    config = commands.add_parser("config", help="configuration tools")
+    config_commands = config.add_subparsers(dest="config_command", metavar="CONFIG_COMMAND", required=True)
+    check = config_commands.add_parser("check", help="validate config.toml and print a summary")
+    check.add_argument("--config", default=DEFAULT_CONFIG, help="path to config.toml (default: %(default)s)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command == "serve":
+        return serve(Path(args.config), demo=args.demo)
+    if args.command == "simulate":
+        from hub.logging import configure_logging
+        from hub.ocpp import simulator
+
+        configure_logging("warning", "console")
+        return asyncio.run(simulator.run_from_args(args))
+    if args.command == "certs":
+        from hub import certs as certs_module
+
+        return certs_module.run_from_args(args)
+    if args.command == "config":
+        return config_check(Path(args.config))
+    raise AssertionError(args.command)  # argparse rejects unknown commands
+
+
+def load_settings_or_exit(path: Path) -> Settings:
+    try:
+        return Settings.from_toml(path)
+    except SettingsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+def config_check(path: Path) -> int:
+    settings = load_settings_or_exit(path)
+    print(
+        f"{path}: ok — hub {settings.hub.country_code}*{settings.hub.party_id} on {settings.hub.listen}, "
+        f"{len(settings.parties)} parties, {len(settings.locations)} locations, "
+        f"{len(settings.ocpp.stations)} stations, {len(settings.tariffs)} tariffs, "
+        f"{len(settings.tokens)} tokens"
+    )
+    return 0
+
+
+def raise_file_limit() -> None:
+    """Each station holds a socket: a default limit of 1,024 descriptors stalls a hub near 1,000 stations."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < hard:
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
+def server_ssl_context(settings: Settings) -> ssl.SSLContext | None:
+    tls = settings.tls
+    if not tls.enabled:
+        return None
+    assert tls.cert_file is not None
+    assert tls.key_file is not None
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    context.load_cert_chain(settings.resolve(tls.cert_file), settings.resolve(tls.key_file))
+    if tls.client_certificates != "none":
+        assert tls.ca_file is not None
+        context.load_verify_locations(cafile=settings.resolve(tls.ca_file))
+        context.verify_mode = (
+            ssl.CERT_REQUIRED if tls.client_certificates == "required" else ssl.CERT_OPTIONAL
+        )
+    return context
+
+
+def serve(config_path: Path, *, demo: bool = False) -> int:
+    settings = load_settings_or_exit(config_path)
+    from hub.logging import configure_logging
+
+    configure_logging(settings.hub.log_level, settings.hub.log_format)
+    raise_file_limit()
+    try:
+        asyncio.run(_serve(settings, demo=demo))
+    except OSError as exc:
+        log.error("serve_failed", error=str(exc))
+        return 1
+    return 0
+
+
+async def _serve(settings: Settings, *, demo: bool) -> None:
+    from hub.app import create_app
+
+    app = create_app(settings)
+    runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=settings.hub.shutdown_timeout)
+    await runner.setup()
+    site = web.TCPSite(
+        runner,
+        settings.hub.host,
+        settings.hub.port,
+        ssl_context=server_ssl_context(settings),
+        backlog=4096,
+        reuse_address=True,
+    )
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    demo_task: asyncio.Task[None] | None = None
+    try:
+        await site.start()
+        log.info(
+            "listening", url=settings.hub.public_url, ocpp=f"{settings.hub.listen}{settings.ocpp.path}/{{id}}"
+        )
+        if demo:
+            demo_task = asyncio.create_task(_run_demo(settings, stop), name="demo")
+        await stop.wait()
+        log.info("shutdown_requested")
+    finally:
+        if demo_task is not None:
+            demo_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await demo_task
+        await runner.cleanup()
+
+
+async def _run_demo(settings: Settings, stop: asyncio.Event) -> None:
+    from hub.ocpp import simulator
+
+    scheme = "wss" if settings.tls.enabled else "ws"
+    url = f"{scheme}://{settings.hub.listen}{settings.ocpp.path}"
+    passwords = {s.id: s.password for s in settings.ocpp.stations if s.password}
+    ids = [s.id for s in settings.ocpp.stations][: settings.demo.stations]
+    ids += [f"DEMO{i:03d}" for i in range(1, settings.demo.stations - len(ids) + 1)]
+    log.info("demo_started", stations=len(ids), protocol=settings.demo.protocol)
+    try:
+        await simulator.run_demo(url, ids, protocol=settings.demo.protocol, passwords=passwords, stop=stop)
+    except asyncio.CancelledError:
+        raise
+    except Exception:
+        log.exception("demo_failed")

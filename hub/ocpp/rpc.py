@@ -1,0 +1,531 @@
+"""OCPP-J RPC over one aiohttp websocket: framing, schema validation, in-order CALL handling, the hub's own
+CALLs with one deadline, CallError mapping, metrics and log lines. Shared by every OCPP version.
+
+Imports the standard library, aiohttp, orjson, structlog, hub.core and the shared hub.ocpp modules only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, Final
+
+import orjson
+import structlog
+from aiohttp import WSCloseCode, WSMsgType, web
+
+from hub.core.errors import (
+    ConflictError,
+    HubError,
+    HubTimeoutError,
+    InvalidRequestError,
+    NotFoundError,
+    RejectedError,
+    UnavailableError,
+)
+from hub.core.metrics import METRICS
+from hub.ocpp import schemas
+from hub.ocpp.errors import (
+    CallErrorReceived,
+    FormatViolationCallError,
+    GenericCallError,
+    InternalCallError,
+    NotImplementedCallError,
+    NotSupportedCallError,
+    OcppCallError,
+    PropertyConstraintViolationCallError,
+    SecurityCallError,
+)
+
+if TYPE_CHECKING:
+    from hub.core.chargepoint import ChargePointApi
+
+CALL: Final = 2
+CALLRESULT: Final = 3
+CALLERROR: Final = 4
+
+MESSAGES = METRICS.counter("ocpp_messages_total", "OCPP frames by action, direction (in/out) and result")
+HANDLER_SECONDS = METRICS.histogram("ocpp_handler_seconds", "Time to answer one incoming OCPP CALL")
+CONNECTED = METRICS.gauge("ocpp_connected_stations", "Open OCPP websocket connections")
+
+_log = structlog.get_logger("hub.ocpp")
+
+
+def fingerprint(secret: str | bytes | None) -> str:
+    """The only way a password or token appears in a log line: first 4 characters + sha256[:8]."""
+    if secret is None:
+        return "-"
+    raw = secret.encode() if isinstance(secret, str) else secret
+    head = secret[:4] if isinstance(secret, str) else raw[:4].hex()
+    return f"{head}…{hashlib.sha256(raw).hexdigest()[:8]}"
+
+
+# --- Types the version packages build on -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HandlerContext:
+    station_id: str
+    api: ChargePointApi
+    connection: Connection
+    message_id: str
+
+
+Handler = Callable[[HandlerContext, dict[str, Any]], Awaitable[dict[str, Any]]]
+
+
+@dataclass(frozen=True)
+class VersionSpec:
+    """Everything the RPC layer needs to know about one OCPP version. Version differences are data here."""
+
+    protocol: str  # the websocket subprotocol: "ocpp1.6" / "ocpp2.0.1"
+    schema_dir: str  # the `ocpp` package's schema folder for this version
+    handlers: Mapping[str, Handler]  # station -> CSMS actions the hub answers (MappingProxyType)
+    actions: frozenset[str]  # every action of the version, both directions (NotImplemented vs NotSupported)
+    boot_exempt: frozenset[str]  # actions allowed before an accepted BootNotification
+    commands: Any  # the version's StationCommands instance
+    format_violation_code: str = "FormatViolation"
+    policy: Any = None  # free-form version data (the version's policy module)
+    # Before an accepted boot: True answers SecurityError (2.0.1 B02/B03), False processes leniently (1.6).
+    reject_before_boot: bool = False
+    # Frame-level errors (OCPP-J §4.2): unparsable JSON, a JSON value that is not an RPC frame, a frame
+    # with an unknown MessageTypeId (None: ignore it with a log line; 2.0.1 has MessageTypeNotSupported).
+    invalid_json_code: str = "FormatViolation"
+    invalid_frame_code: str = "ProtocolError"
+    unknown_message_type_code: str | None = None
+
+    def wire_code(self, code: str) -> str:
+        return self.format_violation_code if code == FormatViolationCallError.default_code else code
+
+
+# Core errors -> CallError (the adapter's one mapping table, ARCHITECTURE.md "Errors").
+CORE_ERRORS: Mapping[type[HubError], type[OcppCallError]] = MappingProxyType(
+    {
+        InvalidRequestError: PropertyConstraintViolationCallError,
+        NotFoundError: PropertyConstraintViolationCallError,
+        ConflictError: GenericCallError,
+        RejectedError: SecurityCallError,
+        UnavailableError: InternalCallError,
+        HubTimeoutError: InternalCallError,
+        HubError: GenericCallError,
+    }
+)
+
+
+def call_error_for(exc: HubError) -> OcppCallError:
+    for cls in type(exc).__mro__:
+        target = CORE_ERRORS.get(cls)
+        if target is not None:
+            details = {"field": exc.field} if isinstance(exc, InvalidRequestError) and exc.field else None
+            return target(str(exc) or None, details)
+    return GenericCallError(str(exc) or None)
+
+
+@dataclass(frozen=True)
+class RpcOptions:
+    call_timeout_s: float = 30.0
+    strict: bool = True  # False: log schema violations of station messages and go on
+    max_queued_calls: int = 64  # incoming CALLs waiting for the worker (back-pressure beyond that)
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return float(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
+def dumps(value: Any) -> str:
+    return orjson.dumps(value, default=_json_default).decode()
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def loads(text: str) -> Any:
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        # orjson refuses integers beyond 64 bits, which the stdlib parses; anything else fails here too.
+        return json.loads(text, parse_constant=_reject_constant)
+
+
+class _Incoming:
+    __slots__ = ("action", "error", "message_id", "payload")
+
+    def __init__(
+        self, message_id: str, action: str, payload: Any, error: OcppCallError | None = None
+    ) -> None:
+        self.message_id = message_id
+        self.action = action
+        self.payload = payload
+        self.error = error
+
+
+_STOP: Final = None
+
+
+@dataclass
+class _Pending:
+    message_id: str
+    action: str
+    future: asyncio.Future[Any] = field(repr=False)
+
+
+class Connection:
+    """One open websocket to one station. `run()` reads frames until the socket closes: replies to the hub's
+    CALLs resolve at once in the read loop; incoming CALLs are answered one at a time, in order, by a worker.
+    """
+
+    def __init__(
+        self,
+        ws: web.WebSocketResponse,
+        station_id: str,
+        spec: VersionSpec,
+        api: ChargePointApi,
+        options: RpcOptions | None = None,
+    ) -> None:
+        self.ws = ws
+        self.station_id = station_id
+        self.spec = spec
+        self.protocol = spec.protocol
+        self.api = api
+        self.options = options or RpcOptions()
+        self.state: dict[str, Any] = {}
+        self.log = _log.bind(station_id=station_id, protocol=spec.protocol)
+        self._queue: asyncio.Queue[_Incoming | None] = asyncio.Queue(self.options.max_queued_calls)
+        self._call_lock = asyncio.Lock()
+        self._pending: _Pending | None = None
+        self._closing = False
+        self._closed = asyncio.Event()
+        self.announced = asyncio.Event()  # set once the core was told this socket is open (server.py)
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._after: list[tuple[Coroutine[Any, Any, Any], str]] | None = None  # set while a handler runs
+
+    # --- state ------------------------------------------------------------------------------------
+
+    @property
+    def closed(self) -> bool:
+        """True once the socket is closing or closed: no more CALLs can be sent."""
+        return self._closing or self.ws.closed
+
+    async def wait_closed(self) -> None:
+        await self._closed.wait()
+
+    # --- the hub's own CALLs -----------------------------------------------------------------------
+
+    async def call(
+        self,
+        action: str,
+        payload: dict[str, Any],
+        *,
+        timeout: float | None = None,  # noqa: ASYNC109 - part of the adapter's contract
+    ) -> dict[str, Any]:
+        """Send a CALL and return the station's validated answer. One outstanding CALL per connection; one
+        deadline covers waiting for the lock and for the reply; a closing connection fails at once."""
+        if self.closed:
+            raise UnavailableError(f"station {self.station_id} is not connected")
+        budget = self.options.call_timeout_s if timeout is None else timeout
+        loop = asyncio.get_running_loop()
+        labels = {"action": action, "direction": "out", "result": "ok"}
+        try:
+            async with asyncio.timeout_at(loop.time() + budget):
+                async with self._call_lock:
+                    if self.closed:
+                        raise UnavailableError(f"station {self.station_id} is not connected")
+                    outbound = schemas.check(self.spec.schema_dir, action, "Request", payload)
+                    if outbound is not None:
+                        # Our own payload is wrong: a programming error, never sent.
+                        raise ValueError(f"invalid {action} request: {outbound.description}")
+                    message_id = str(uuid.uuid4())
+                    pending = _Pending(message_id, action, loop.create_future())
+                    self._pending = pending
+                    try:
+                        await self.ws.send_str(dumps([CALL, message_id, action, payload]))
+                        reply = await pending.future
+                    finally:
+                        self._pending = None
+        except TimeoutError:
+            labels["result"] = "timeout"
+            MESSAGES.inc(labels)
+            self.log.warning("ocpp.call_timeout", action=action, timeout_s=budget)
+            raise HubTimeoutError(
+                f"station {self.station_id} did not answer {action} within {budget}s"
+            ) from None
+        except CallErrorReceived as exc:
+            labels["result"] = exc.code
+            MESSAGES.inc(labels)
+            self.log.info(
+                "ocpp.call_error_received", action=action, code=exc.code, description=exc.description
+            )
+            raise
+        except (UnavailableError, ConnectionError) as exc:
+            labels["result"] = "unavailable"
+            MESSAGES.inc(labels)
+            if isinstance(exc, UnavailableError):
+                raise
+            raise UnavailableError(f"station {self.station_id} is not connected") from exc
+        violation = schemas.check(self.spec.schema_dir, action, "Response", reply)
+        if violation is not None:
+            labels["result"] = "invalid"
+            MESSAGES.inc(labels)
+            self.log.warning(
+                "ocpp.invalid_response", action=action, code=violation.code, error=violation.description
+            )
+            if self.options.strict:
+                raise violation
+        else:
+            MESSAGES.inc(labels)
+        return reply  # type: ignore[no-any-return]
+
+    # --- background work -------------------------------------------------------------------------
+
+    def spawn(self, coro: Coroutine[Any, Any, Any], name: str) -> None:
+        """Run `coro` after the current reply was sent (or now, outside a handler); the task is held and its
+        exception logged. Use it for work that CALLs the station, which a handler must never await."""
+        if self._after is not None:
+            self._after.append((coro, name))
+        else:
+            self._start(coro, name)
+
+    def _start(self, coro: Coroutine[Any, Any, Any], name: str) -> None:
+        task = asyncio.get_running_loop().create_task(coro, name=f"ocpp:{self.station_id}:{name}")
+        self._tasks.add(task)
+        task.add_done_callback(self._task_done)
+
+    def _task_done(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if task.cancelled():
+            return
+        exc = task.exception()
+        if exc is not None and not isinstance(exc, UnavailableError | HubTimeoutError | OcppCallError):
+            self.log.error("ocpp.background_failed", task=task.get_name(), exc_info=exc)
+        elif exc is not None:
+            self.log.info("ocpp.background_ended", task=task.get_name(), error=repr(exc))
+
+    async def cancel_background(self) -> None:
+        tasks = list(self._tasks)
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    # --- the read loop -----------------------------------------------------------------------------
+
+    async def run(self) -> None:
+        """Read frames until the socket closes; then fail the outstanding CALL and let the worker finish."""
+        worker = asyncio.get_running_loop().create_task(self._worker(), name=f"ocpp:{self.station_id}:worker")
+        try:
+            async for msg in self.ws:
+                if msg.type is WSMsgType.TEXT:
+                    await self._on_text(msg.data)
+                elif msg.type is WSMsgType.BINARY:
+                    self.log.info("ocpp.binary_frame_ignored", size=len(msg.data))
+                elif msg.type is WSMsgType.ERROR:
+                    self._log_ws_error(msg.data)
+        finally:
+            self._mark_closed()
+            try:
+                self._queue.put_nowait(_STOP)
+            except asyncio.QueueFull:
+                worker.cancel()
+            try:
+                await worker
+            finally:
+                self._closed.set()
+
+    def _log_ws_error(self, error: Any) -> None:
+        code = getattr(error, "code", None)
+        if code == WSCloseCode.MESSAGE_TOO_BIG:
+            self.log.warning("ocpp.frame_too_large", close_code=int(code))
+        else:
+            self.log.warning("ocpp.websocket_error", error=repr(error), close_code=code)
+
+    def _mark_closed(self) -> None:
+        self._closing = True
+        pending = self._pending
+        if pending is not None and not pending.future.done():
+            pending.future.set_exception(UnavailableError(f"station {self.station_id} disconnected"))
+
+    async def close(self, code: int = WSCloseCode.OK, message: bytes = b"") -> None:
+        """Close the socket (the read loop then ends); CALLs still outstanding fail with UnavailableError."""
+        self._mark_closed()
+        await self.ws.close(code=code, message=message)
+
+    async def _on_text(self, text: str) -> None:
+        try:
+            frame = loads(text)
+        except ValueError:
+            self.log.info("ocpp.invalid_json", size=len(text))
+            await self._enqueue(_Incoming("-1", "", None, self._frame_error(self.spec.invalid_json_code)))
+            return
+        if type(frame) is not list or len(frame) < 3:
+            self.log.info("ocpp.invalid_frame", reason="not an RPC array")
+            await self._enqueue(_Incoming("-1", "", None, self._frame_error(self.spec.invalid_frame_code)))
+            return
+        kind, message_id = frame[0], frame[1]
+        if type(message_id) is not str or not message_id:
+            self.log.info("ocpp.invalid_frame", reason="no message id", message_type=repr(kind)[:10])
+            if kind == CALL:
+                await self._enqueue(
+                    _Incoming("-1", "", None, self._frame_error(self.spec.invalid_frame_code))
+                )
+            return
+        if kind == CALL:
+            action, payload = frame[2], frame[3] if len(frame) > 3 else None
+            if len(frame) != 4 or type(action) is not str or type(payload) is not dict:
+                self.log.info("ocpp.invalid_frame", reason="malformed CALL", message_id=message_id)
+                err = self._frame_error(self.spec.invalid_frame_code)
+                await self._enqueue(_Incoming(message_id, action if type(action) is str else "", None, err))
+                return
+            await self._enqueue(_Incoming(message_id, action, payload))
+        elif kind == CALLRESULT:
+            self._on_reply(message_id, frame[2] if len(frame) == 3 and type(frame[2]) is dict else None, None)
+        elif kind == CALLERROR:
+            code = frame[2] if type(frame[2]) is str else "GenericError"
+            description = frame[3] if len(frame) > 3 and type(frame[3]) is str else ""
+            details = frame[4] if len(frame) > 4 and type(frame[4]) is dict else {}
+            self._on_reply(message_id, None, CallErrorReceived(code, description, details))
+        else:
+            self.log.info("ocpp.unknown_message_type", message_type=repr(kind)[:10], message_id=message_id)
+            if self.spec.unknown_message_type_code is not None:
+                err = self._frame_error(self.spec.unknown_message_type_code)
+                await self._enqueue(_Incoming(message_id, "", None, err))
+
+    def _frame_error(self, code: str) -> OcppCallError:
+        error = OcppCallError("Message is not a valid OCPP-J RPC frame")
+        error.code = code
+        return error
+
+    async def _enqueue(self, item: _Incoming) -> None:
+        await self._queue.put(item)
+
+    def _on_reply(
+        self, message_id: str, payload: dict[str, Any] | None, error: CallErrorReceived | None
+    ) -> None:
+        pending = self._pending
+        if pending is None or pending.message_id != message_id or pending.future.done():
+            self.log.info(
+                "ocpp.reply_dropped", message_id=message_id, reason="no outstanding CALL with this id"
+            )
+            MESSAGES.inc({"action": "", "direction": "in", "result": "dropped"})
+            return
+        if error is not None:
+            pending.future.set_exception(error)
+        elif payload is None:
+            self.log.info("ocpp.invalid_frame", reason="malformed CALLRESULT", message_id=message_id)
+            pending.future.set_exception(CallErrorReceived("FormatViolation", "malformed CALLRESULT frame"))
+        else:
+            pending.future.set_result(payload)
+
+    # --- the worker: incoming CALLs, one at a time ---------------------------------------------------
+
+    async def _worker(self) -> None:
+        while True:
+            item = await self._queue.get()
+            if item is _STOP:
+                return
+            try:
+                await self._answer(item)
+            except Exception:  # the worker must survive whatever a single message does
+                self.log.exception("ocpp.worker_error", message_id=item.message_id, action=item.action)
+
+    async def _answer(self, item: _Incoming) -> None:
+        started = time.perf_counter()
+        action = item.action
+        after: list[tuple[Coroutine[Any, Any, Any], str]] = []
+        if item.error is not None:
+            error: OcppCallError | None = item.error
+            response = None
+        else:
+            self._after = after
+            try:
+                response = await self._handle(item)
+                error = None
+            except OcppCallError as exc:
+                response, error = None, exc
+            finally:
+                self._after = None
+        if error is None:
+            text = dumps([CALLRESULT, item.message_id, response])
+            result = "ok"
+        else:
+            code = self.spec.wire_code(error.code)
+            text = dumps([CALLERROR, item.message_id, code, error.description, error.details])
+            result = code
+            self.log.info(
+                "ocpp.call_error_sent",
+                action=action,
+                message_id=item.message_id,
+                code=code,
+                error=error.description,
+            )
+        if not self.ws.closed:
+            try:
+                await self.ws.send_str(text)
+            except ConnectionError:
+                self.log.info("ocpp.reply_not_sent", action=action, message_id=item.message_id)
+        label = action if action in self.spec.actions else "unknown"
+        MESSAGES.inc({"action": label, "direction": "in", "result": result})
+        HANDLER_SECONDS.observe(time.perf_counter() - started, {"action": label})
+        for coro, name in after:
+            self._start(coro, name)
+
+    async def _handle(self, item: _Incoming) -> dict[str, Any]:
+        spec, action = self.spec, item.action
+        handler = spec.handlers.get(action)
+        if handler is None:
+            # OCPP-J: NotImplemented = action not known; NotSupported = known, not supported by the receiver.
+            if action in spec.actions:
+                raise NotSupportedCallError(f"{action} is not supported by this central system")
+            raise NotImplementedCallError(f"{action} is not a known OCPP action")
+        if action not in spec.boot_exempt and not self.api.is_accepted(self.station_id):
+            if spec.reject_before_boot:
+                raise SecurityCallError(f"{action} before an accepted BootNotification")
+            self.log.debug("ocpp.message_before_boot", action=action, message_id=item.message_id)
+        violation = schemas.check(spec.schema_dir, action, "Request", item.payload)
+        if violation is not None:
+            self.log.info(
+                "ocpp.schema_violation",
+                action=action,
+                message_id=item.message_id,
+                code=violation.code,
+                error=violation.description,
+                strict=self.options.strict,
+            )
+            if self.options.strict:
+                raise violation
+        context = HandlerContext(self.station_id, self.api, self, item.message_id)
+        try:
+            response = await handler(context, item.payload)
+        except OcppCallError:
+            raise
+        except HubError as exc:
+            self.log.info("ocpp.core_error", action=action, message_id=item.message_id, error=repr(exc))
+            raise call_error_for(exc) from exc
+        except (KeyError, TypeError, ValueError) as exc:
+            if violation is None:
+                self.log.exception("ocpp.handler_failed", action=action, message_id=item.message_id)
+                raise InternalCallError() from exc
+            # Lenient validation let a payload through that the handler cannot use after all.
+            raise violation from exc
+        except Exception as exc:
+            self.log.exception("ocpp.handler_failed", action=action, message_id=item.message_id)
+            raise InternalCallError() from exc
+        invalid = schemas.check(spec.schema_dir, action, "Response", response)
+        if invalid is not None:
+            self.log.error(
+                "ocpp.invalid_own_response",
+                action=action,
+                message_id=item.message_id,
+                error=invalid.description,
+            )
+            raise InternalCallError("the central system built an invalid response")
+        return response

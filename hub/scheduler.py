@@ -1,0 +1,133 @@
+"""Scheduled jobs (apscheduler 3): drain the outbox with retry and exponential backoff, and publish the
+outbox depth. Protocol adapters register a deliverer per topic prefix; a message no adapter wants is
+closed as delivered with a note, so the outbox never grows without bound.
+
+Composition layer: may import anything.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+
+import structlog
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from hub.core.clock import Clock
+from hub.core.metrics import METRICS
+from hub.core.models import OutboxMessage
+from hub.core.ports import Database
+
+log = structlog.get_logger(__name__)
+
+Deliverer = Callable[[OutboxMessage], Awaitable[None]]
+
+MAX_BACKOFF = timedelta(hours=1)
+BATCH = 100
+LEASE = timedelta(seconds=60)
+
+
+def backoff(attempts: int) -> timedelta:
+    """2 s, 4 s, 8 s … capped at one hour."""
+    return min(timedelta(seconds=2 ** min(attempts, 20)), MAX_BACKOFF)
+
+
+class OutboxDrainer:
+    """Delivers due outbox messages, one per key at a time so each key stays in order."""
+
+    def __init__(self, db: Database, clock: Clock) -> None:
+        self._db = db
+        self._clock = clock
+        self._deliverers: list[tuple[str, Deliverer]] = []
+        self._lock = asyncio.Lock()
+        self._depth = METRICS.gauge("outbox_depth", "Outbox messages not yet delivered")
+        self._sent = METRICS.counter("outbox_deliveries_total", "Outbox delivery attempts by result")
+
+    def register(self, topic_prefix: str, deliverer: Deliverer) -> None:
+        self._deliverers.append((topic_prefix, deliverer))
+
+    def _deliverer_for(self, topic: str) -> Deliverer | None:
+        return next((d for prefix, d in self._deliverers if topic.startswith(prefix)), None)
+
+    async def drain_once(self) -> int:
+        """One pass; returns how many messages were delivered.
+
+        Claiming and recording results are short transactions; the network I/O in between runs outside any
+        transaction (SQLite has one writer). A claimed message is leased for LEASE so that no other hub
+        process claims it while it is in flight."""
+        async with self._lock:
+            now = self._clock.now()
+            work: list[tuple[OutboxMessage, Deliverer]] = []
+            async with self._db.unit_of_work() as uow:
+                for message in await uow.outbox.claim_due(now, BATCH):
+                    assert message.id is not None
+                    deliverer = self._deliverer_for(message.topic)
+                    if deliverer is None:
+                        await uow.outbox.mark_delivered(message.id, now)
+                        self._sent.inc({"result": "no_receiver"})
+                    else:
+                        await uow.outbox.mark_failed(message.id, "delivery in progress", now + LEASE)
+                        work.append((message, deliverer))
+                await uow.commit()
+            results: list[tuple[OutboxMessage, Exception | None]] = []
+            for message, deliverer in work:
+                try:
+                    await deliverer(message)
+                except Exception as exc:  # any delivery failure is retried later, never lost
+                    results.append((message, exc))
+                else:
+                    results.append((message, None))
+            async with self._db.unit_of_work() as uow:
+                done = self._clock.now()
+                delivered = 0
+                for message, error in results:
+                    assert message.id is not None
+                    if error is None:
+                        await uow.outbox.mark_delivered(message.id, done)
+                        self._sent.inc({"result": "delivered"})
+                        delivered += 1
+                    else:
+                        await uow.outbox.mark_failed(
+                            message.id, repr(error)[:500], done + backoff(message.attempts + 1)
+                        )
+                        self._sent.inc({"result": "failed"})
+                        log.warning(
+                            "outbox_delivery_failed",
+                            topic=message.topic,
+                            key=message.key,
+                            attempts=message.attempts + 1,
+                            error=repr(error)[:200],
+                        )
+                self._depth.set(await uow.outbox.depth())
+                await uow.commit()
+            return delivered
+
+
+class HubScheduler:
+    def __init__(self, db: Database, clock: Clock, *, drain_interval_s: float = 1.0) -> None:
+        self.drainer = OutboxDrainer(db, clock)
+        self._scheduler = AsyncIOScheduler(timezone="UTC")
+        self._scheduler.add_job(
+            self._drain,
+            "interval",
+            seconds=drain_interval_s,
+            id="outbox-drain",
+            max_instances=1,
+            coalesce=True,
+        )
+
+    async def _drain(self) -> None:
+        try:
+            await self.drainer.drain_once()
+        except Exception:
+            log.exception("outbox_drain_failed")
+
+    def start(self) -> None:
+        self._scheduler.start()
+
+    async def shutdown(self) -> None:
+        self._scheduler.shutdown(wait=False)
+        # Let a drain that is running finish its transaction before the database closes.
+        async with self.drainer._lock:
+            pass

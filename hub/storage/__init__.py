@@ -1,0 +1,20 @@
+"""Storage: SQLite (embedded default) and PostgreSQL behind the core's ports — tables, repositories,
+outbox, versioned migrations.
+
+Imports SQLAlchemy, sqlmodel, pydantic and core models/ports only.
+"""
+
+from hub.storage.db import SqlDatabase, build_database, database_url, open_database
+from hub.storage.engine import DatabaseClosedError, NestedWriteError
+from hub.storage.migrations import LATEST_VERSION, SchemaVersionError
+
+__all__ = [
+    "LATEST_VERSION",
+    "DatabaseClosedError",
+    "NestedWriteError",
+    "SchemaVersionError",
+    "SqlDatabase",
+    "build_database",
+    "database_url",
+    "open_database",
+]
