@@ -54,6 +54,10 @@ class Injection:
     starts_session: bool = True  # False for RESERVE_NOW: only re-authorization, no correlation
     session_id: str | None = None  # set once a transaction start took it up
     accepted: bool = field(default=False)  # the station accepted the command
+    # Serialises the two writers of this injection's session: the station's transaction start and the
+    # command's accepted answer, which race (a station often starts before its answer is processed).
+    # Taken before either opens its unit of work, so it never waits while holding the database.
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock, repr=False, compare=False)
 
 
 class InjectedTokens:

@@ -10,6 +10,7 @@ Imports the standard library, structlog and the core only.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -157,7 +158,7 @@ class CommandService:
                 target.station_id, target.evse_no, token.uid, remote_start_id
             )
 
-        return await self._dispatch(command, call, on_accepted, on_rejected)
+        return await self._dispatch(command, call, on_accepted, on_rejected, guard=injection.lock)
 
     async def stop_session(
         self, *, session_id: str, requester: PartyRef | None = None, reply_to: str | None = None
@@ -412,13 +413,15 @@ class CommandService:
         call: StationCall,
         on_accepted: OnAccepted | None = None,
         on_rejected: Callable[[], None] | None = None,
+        guard: asyncio.Lock | None = None,
     ) -> Command:
         async with self._db.unit_of_work() as uow:
             await uow.commands.put(command)
             await uow.commit()
         self._done[command.id] = asyncio.Event()
         self._tasks.spawn(
-            self._run(command, call, on_accepted, on_rejected), name=f"command:{command.type}:{command.id}"
+            self._run(command, call, on_accepted, on_rejected, guard),
+            name=f"command:{command.type}:{command.id}",
         )
         return command
 
@@ -428,6 +431,7 @@ class CommandService:
         call: StationCall,
         on_accepted: OnAccepted | None,
         on_rejected: Callable[[], None] | None,
+        guard: asyncio.Lock | None = None,
     ) -> None:
         try:
             async with asyncio.timeout(self._timeout_s):
@@ -443,7 +447,8 @@ class CommandService:
         if result is CommandResultType.REJECTED and on_rejected is not None:
             on_rejected()
         try:
-            await self._store_result(command, result, message, on_accepted)
+            async with guard or contextlib.nullcontext():
+                await self._store_result(command, result, message, on_accepted)
         finally:
             done = self._done.pop(command.id, None)
             if done is not None:

@@ -134,6 +134,7 @@ def _sqlite_engine(url: URL, memory: bool) -> AsyncEngine:
     dbapi = fast_dbapi()
     if dbapi is not None:
         options["module"] = dbapi
+        options["connect_args"] = {"check_same_thread": False}
     if memory:
         engine = create_async_engine(url, poolclass=StaticPool, **options)
     else:

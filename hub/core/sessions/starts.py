@@ -7,6 +7,7 @@ Imports the standard library, structlog and the core only.
 
 from __future__ import annotations
 
+import contextlib
 from datetime import datetime
 
 import structlog
@@ -50,9 +51,17 @@ class TransactionStarts(SessionParts):
             need_verdict = False
             duplicate: Session | None = None
             write: Write | None = None
-            async with self._db.unit_of_work() as uow:
+            candidate = self._authorization.injected.find_start(
+                station.id, report.id_tag, report.remote_start_id
+            )
+            async with (
+                candidate.lock if candidate is not None else contextlib.nullcontext(),
+                self._db.unit_of_work() as uow,
+            ):
                 duplicate = await self._find_started(uow, station, report)
                 if duplicate is None:
+                    # Looked up again under the lock: the command's answer may have taken it up meanwhile
+                    # (then its PENDING session is committed and found here).
                     pending = await self._find_pending(uow, station, evse_uid, report)
                     injection = self._authorization.injected.find_start(
                         station.id, report.id_tag, report.remote_start_id
