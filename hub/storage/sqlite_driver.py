@@ -73,7 +73,9 @@ class OneTripCursor:
                 # Still one (non-suspending) await: SQLAlchemy's async engine insists that one happens.
                 outcome: _Outcome = await_(_run_inline(connection._conn, operation, parameters, many))
             else:
-                outcome = await_(connection._execute(_run_in_thread, connection._conn, operation, parameters, many))
+                outcome = await_(
+                    connection._execute(_run_in_thread, connection._conn, operation, parameters, many)
+                )
         except Exception as error:
             self._adapt_connection._handle_exception(error)
         self.description, rows, self.rowcount, self.lastrowid = outcome

@@ -28,7 +28,7 @@ async def test_each_remote_start_makes_exactly_one_session(hub: RunningHub, prot
             assert (await hub.core.commands.wait_result(command.id, timeout=5)).result is (
                 CommandResultType.ACCEPTED
             )
-            # 1.6 has no remoteStartId on the wire; the previous transaction has ended, so "active" is this one
+            # 1.6 has no remoteStartId on the wire; the previous transaction ended, so "active" is this one
             rsid = command.remote_start_id if protocol == "ocpp2.0.1" else None
             tx = await station.wait_for_transaction(1, remote_start_id=rsid)
             await station.stop(tx.id, meter_stop_wh=1_000 * (round_no + 1))
