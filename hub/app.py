@@ -136,7 +136,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
         METRICS.gauge("ocpp_connected_stations", "Stations with an open websocket").set_function(
             gateway.connected_count
         )
-        scheduler = HubScheduler(db, clock)
+        scheduler = HubScheduler(core)
         app[SCHEDULER_KEY] = scheduler
         scheduler.start()
         log.info(

@@ -23,6 +23,8 @@ from hub.settings import Settings, SettingsError
 log = structlog.get_logger("hub.cli")
 
 DEFAULT_CONFIG = "config.toml"
+# How long `serve --demo` lets the demo stations finish their sessions at shutdown before cancelling them.
+DEMO_GRACE_S = 5.0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -167,10 +169,20 @@ async def _serve(settings: Settings, *, demo: bool) -> None:
         log.info("shutdown_requested")
     finally:
         if demo_task is not None:
-            demo_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await demo_task
+            await _finish_demo(demo_task, stop)
         await runner.cleanup()
+
+
+async def _finish_demo(demo_task: asyncio.Task[None], stop: asyncio.Event) -> None:
+    """The demo stations end their sessions in flight once `stop` is set (the hub still serves them, so each
+    gets its CDR); one that takes longer than DEMO_GRACE_S is cancelled."""
+    stop.set()
+    done, _ = await asyncio.wait({demo_task}, timeout=DEMO_GRACE_S)
+    if not done:
+        log.warning("demo_cancelled", grace_s=DEMO_GRACE_S)
+        demo_task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await demo_task
 
 
 async def _run_demo(settings: Settings, stop: asyncio.Event) -> None:

@@ -1,6 +1,6 @@
-"""Scheduled jobs (apscheduler 3): drain the outbox with retry and exponential backoff, and publish the
-outbox depth. Protocol adapters register a deliverer per topic prefix; a message no adapter wants is
-closed as delivered with a note, so the outbox never grows without bound.
+"""Scheduled jobs (apscheduler 3): drain the outbox with retry and exponential backoff, expire PENDING
+sessions no station started, persist station last-seen times. Adapters register a deliverer per topic
+prefix; a message no adapter wants is closed as delivered, so the outbox never grows without bound.
 
 Composition layer: may import anything.
 """
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import structlog
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -18,6 +18,7 @@ from hub.core.clock import Clock
 from hub.core.metrics import METRICS
 from hub.core.models import OutboxMessage
 from hub.core.ports import Database
+from hub.core.services import Core
 
 log = structlog.get_logger(__name__)
 
@@ -26,6 +27,8 @@ Deliverer = Callable[[OutboxMessage], Awaitable[None]]
 MAX_BACKOFF = timedelta(hours=1)
 BATCH = 100
 LEASE = timedelta(seconds=60)
+# A PENDING session older than this never started: OCPP ConnectionTimeOut defaults to 3 minutes.
+PENDING_TIMEOUT = timedelta(minutes=5)
 
 
 def backoff(attempts: int) -> timedelta:
@@ -67,7 +70,7 @@ class OutboxDrainer:
                         await uow.outbox.mark_delivered(message.id, now)
                         self._sent.inc({"result": "no_receiver"})
                     else:
-                        await uow.outbox.mark_failed(message.id, "delivery in progress", now + LEASE)
+                        await uow.outbox.lease(message.id, now + LEASE)
                         work.append((message, deliverer))
                 await uow.commit()
             results: list[tuple[OutboxMessage, Exception | None]] = []
@@ -105,23 +108,56 @@ class OutboxDrainer:
 
 
 class HubScheduler:
-    def __init__(self, db: Database, clock: Clock, *, drain_interval_s: float = 1.0) -> None:
-        self.drainer = OutboxDrainer(db, clock)
-        self._scheduler = AsyncIOScheduler(timezone="UTC")
-        self._scheduler.add_job(
-            self._drain,
-            "interval",
-            seconds=drain_interval_s,
-            id="outbox-drain",
-            max_instances=1,
-            coalesce=True,
-        )
+    """The hub's periodic jobs. Each job logs and survives its own exceptions, so one bad pass never stops
+    the schedule."""
 
-    async def _drain(self) -> None:
+    def __init__(
+        self,
+        core: Core,
+        *,
+        drain_interval_s: float = 1.0,
+        maintenance_interval_s: float = 60.0,
+        pending_timeout: timedelta = PENDING_TIMEOUT,
+    ) -> None:
+        self.core = core
+        self.drainer = OutboxDrainer(core.db, core.clock)
+        self.pending_timeout = pending_timeout
+        self._maintenance = asyncio.Lock()
+        self._scheduler = AsyncIOScheduler(timezone="UTC")
+        jobs: list[tuple[str, Callable[[], Awaitable[None]], float]] = [
+            ("outbox-drain", self.drain, drain_interval_s),
+            ("expire-pending-sessions", self.expire_pending_sessions, maintenance_interval_s),
+            ("flush-last-seen", self.flush_last_seen, maintenance_interval_s),
+        ]
+        for job_id, job, interval_s in jobs:
+            self._scheduler.add_job(
+                job, "interval", seconds=interval_s, id=job_id, max_instances=1, coalesce=True
+            )
+        # The first drain runs at once (not one interval after start): apscheduler's time is the wall clock.
+        self._scheduler.modify_job("outbox-drain", next_run_time=datetime.now(UTC))
+
+    async def drain(self) -> None:
         try:
             await self.drainer.drain_once()
         except Exception:
             log.exception("outbox_drain_failed")
+
+    async def expire_pending_sessions(self) -> None:
+        async with self._maintenance:
+            try:
+                expired = await self.core.sessions.expire_pending(self.pending_timeout)
+            except Exception:
+                log.exception("expire_pending_sessions_failed")
+            else:
+                if expired:
+                    log.info("pending_sessions_expired", count=expired)
+
+    async def flush_last_seen(self) -> None:
+        async with self._maintenance:
+            try:
+                await self.core.chargepoints.flush_last_seen()
+            except Exception:
+                log.exception("flush_last_seen_failed")
 
     def start(self) -> None:
         self._scheduler.start()
@@ -131,3 +167,5 @@ class HubScheduler:
         # Let a drain that is running finish its transaction before the database closes.
         async with self.drainer._lock:
             pass
+        # Waits for a maintenance job in progress, then keeps the last heartbeats.
+        await self.flush_last_seen()

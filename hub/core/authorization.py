@@ -100,6 +100,11 @@ class InjectedTokens:
                 return injection
         return None
 
+    def find_session(self, session_id: str) -> Injection | None:
+        """The live injection whose START_SESSION made (or was taken up by) session `session_id`."""
+        self._purge()
+        return next((i for i in self._items if i.session_id == session_id), None)
+
     def remove(self, injection: Injection) -> None:
         self._items = [i for i in self._items if i is not injection]
 
@@ -125,6 +130,7 @@ class AuthorizationService:
         self._timeout_s = timeout_s
         self.injected = injected
         self._recent: dict[tuple[str, str], tuple[Verdict, datetime]] = {}
+        self._recent_purge_at: datetime | None = None  # expired decisions are dropped at most once per TTL
 
     async def authorize(
         self,
@@ -155,7 +161,10 @@ class AuthorizationService:
             if cached is not None and cached[1] > now:
                 return cached[0]
         verdict = await self._decide(uid, station_id, location_id, evse_uid)
-        self._recent = {k: v for k, v in self._recent.items() if v[1] > now}
+        if self._recent_purge_at is None or now >= self._recent_purge_at:
+            # Not on every call: with thousands of stations that copy would cost more than the decision.
+            self._recent = {k: v for k, v in self._recent.items() if v[1] > now}
+            self._recent_purge_at = now + RECENT_DECISION_TTL
         self._recent[key] = (verdict, now + RECENT_DECISION_TTL)
         log.info(
             "token_authorized",

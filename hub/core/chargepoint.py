@@ -11,6 +11,8 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any, Protocol
 
+from pydantic import AwareDatetime
+
 from hub.core.models import (
     AuthorizationDecision,
     BootStatus,
@@ -33,7 +35,7 @@ class BootInfo(CoreModel):
 class BootResult(CoreModel):
     status: BootStatus
     interval_s: int
-    current_time: datetime
+    current_time: AwareDatetime
 
 
 class StatusReport(CoreModel):
@@ -45,7 +47,7 @@ class StatusReport(CoreModel):
     error_code: str | None = None  # 1.6 ChargePointErrorCode; None or "NoError" = no fault
     info: str | None = None
     vendor_error_code: str | None = None
-    timestamp: datetime | None = None
+    timestamp: AwareDatetime | None = None
 
 
 class TransactionEventKind(StrEnum):
@@ -62,7 +64,7 @@ class TransactionReport(CoreModel):
     carries the station's own `transaction_id`, `seq_no` and `offline`."""
 
     kind: TransactionEventKind
-    timestamp: datetime
+    timestamp: AwareDatetime
     transaction_id: str | None = None
     evse_no: int | None = None
     connector_no: int | None = None
@@ -101,7 +103,7 @@ class ChargePointEvent(CoreModel):
     NotifyEvent, DataTransfer, reservation status)."""
 
     kind: str
-    timestamp: datetime | None = None
+    timestamp: AwareDatetime | None = None
     payload: dict[str, Any]
 
 

@@ -2,7 +2,8 @@
 SET_CHARGING_LIMIT): each returns the stored Command at once; the station call runs in a background task with
 a deadline and its result is stored, written to the outbox (`command.result`) and published
 (`CommandResultReceived`). Immediate refusals (station offline, unknown session or reservation) are set on the
-returned Command and not sent anywhere else.
+returned Command and not sent anywhere else. STOP_SESSION of a session still PENDING cancels it without a
+station call: ACCEPTED at once, with its `command.result` row and event.
 
 Imports the standard library, structlog and the core only.
 """
@@ -44,6 +45,8 @@ log = structlog.get_logger(__name__)
 StationCall = Callable[[], Awaitable[StationCommandReply]]
 OnAccepted = Callable[[UnitOfWork, Command, datetime], Awaitable[list[DomainEvent]]]
 CHARGING_LIMIT_UNITS = frozenset({"W", "A"})
+# stop_reason of a PENDING session cancelled by STOP_SESSION before the EV started.
+PENDING_CANCELLED = "CancelledBeforeStart"
 
 
 @dataclass(frozen=True)
@@ -164,21 +167,15 @@ class CommandService:
         self, *, session_id: str, requester: PartyRef | None = None, reply_to: str | None = None
     ) -> Command:
         session = await self._sessions.get(session_id)
+        if session is not None and session.status is SessionStatus.PENDING:
+            pending = self._stop_command(session_id, session, requester, reply_to)
+            cancelled = await self._cancel_pending(pending, session_id)
+            if cancelled is not None:
+                return cancelled
+            session = await self._sessions.get(session_id)  # the station started it meanwhile
         running = session is not None and self._running(session)
         station_id = session.station_id if session is not None and session.station_id else ""
-        command = Command(
-            id=self._ids.new_id(),
-            type=CommandType.STOP_SESSION,
-            requester=requester,
-            station_id=station_id,
-            location_id=session.location_id if session else None,
-            evse_uid=session.evse_uid if session else None,
-            connector_id=session.connector_id if session else None,
-            session_id=session_id,
-            reply_to=reply_to,
-            created=self._clock.now(),
-            last_updated=self._clock.now(),
-        )
+        command = self._stop_command(session_id, session, requester, reply_to)
         if session is None or not running or session.transaction_id is None or not station_id:
             return await self._refuse(
                 command, CommandResultType.UNKNOWN_SESSION, "no running session with this id"
@@ -189,6 +186,59 @@ class CommandService:
         return await self._dispatch(
             command, lambda: self._gateway.stop_transaction(station_id, transaction_id)
         )
+
+    def _stop_command(
+        self, session_id: str, session: Session | None, requester: PartyRef | None, reply_to: str | None
+    ) -> Command:
+        now = self._clock.now()
+        return Command(
+            id=self._ids.new_id(),
+            type=CommandType.STOP_SESSION,
+            requester=requester,
+            station_id=(session.station_id or "") if session is not None else "",
+            location_id=session.location_id if session else None,
+            evse_uid=session.evse_uid if session else None,
+            connector_id=session.connector_id if session else None,
+            session_id=session_id,
+            reply_to=reply_to,
+            created=now,
+            last_updated=now,
+        )
+
+    async def _cancel_pending(self, command: Command, session_id: str) -> Command | None:
+        """STOP_SESSION of a session still PENDING (accepted START_SESSION, no EV yet): nothing charges, so no
+        station call. The session becomes INVALID, the injected token is withdrawn (a late start of it is
+        no longer taken for this session), and the command is ACCEPTED at once, with its `command.result`
+        row and event like any answered command. Returns None when the session is no longer PENDING."""
+        injection = self._authorization.injected.find_session(session_id)
+        # Under the injection's lock: a start that took the injection up before us is committed first.
+        async with injection.lock if injection is not None else contextlib.nullcontext():
+            if injection is not None:
+                self._authorization.injected.remove(injection)
+            now = self._clock.now()
+            answered = command.model_copy(
+                update={
+                    "result": CommandResultType.ACCEPTED,
+                    "message": "pending session cancelled",
+                    "last_updated": now,
+                }
+            )
+            async with self._db.unit_of_work() as uow:
+                event = await self._sessions.cancel_pending(uow, session_id, now, PENDING_CANCELLED)
+                if event is not None:
+                    await uow.commands.put(answered)
+                    payload = answered.model_dump(mode="json")
+                    await uow.outbox.add(
+                        outbox_message(Topic.COMMAND_RESULT, command_key(command.id), payload, now)
+                    )
+                    await uow.commit()
+            if event is None:
+                if injection is not None:
+                    self._authorization.injected.add(injection)  # it started meanwhile: keep its token
+                return None
+        log.info("command_result", command_id=command.id, type=str(command.type), result="ACCEPTED")
+        await self._bus.publish_all([CommandResultReceived(command=answered), event])
+        return answered
 
     async def unlock_connector(
         self,

@@ -6,26 +6,19 @@ Imports the standard library and pydantic only. Money and energy are Decimal, ti
 
 from __future__ import annotations
 
-from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 
 class CoreModel(BaseModel):
     """Frozen, strict-by-default base: change a model with `model_copy(update=...)`."""
 
+    # Every datetime field is annotated `AwareDatetime`: naive values are a programming error, refused by
+    # pydantic's own (compiled) check rather than by a Python validator run on every field of every model.
     model_config = ConfigDict(frozen=True, extra="forbid")
-
-    @field_validator("*", mode="after")
-    @classmethod
-    def _aware_utc(cls, value: Any) -> Any:
-        # Every datetime inside the core is timezone-aware; naive values are a programming error.
-        if isinstance(value, datetime) and value.tzinfo is None:
-            raise ValueError("datetimes in the core must be timezone-aware (UTC)")
-        return value
 
 
 class Role(StrEnum):
@@ -72,7 +65,7 @@ class Party(CoreModel):
     role: Role
     name: str
     protocol: PartyProtocol = PartyProtocol.LOCAL
-    last_updated: datetime
+    last_updated: AwareDatetime
 
 
 # --- Locations, EVSEs, connectors -------------------------------------------------------------
@@ -128,7 +121,7 @@ class Connector(CoreModel):
     max_amperage: int = 32
     max_electric_power: int | None = None
     tariff_ids: tuple[str, ...] = ()
-    last_updated: datetime
+    last_updated: AwareDatetime
 
 
 class Evse(CoreModel):
@@ -139,7 +132,7 @@ class Evse(CoreModel):
     connectors: tuple[Connector, ...] = ()
     station_id: str | None = None  # the OCPP identity that drives this EVSE
     station_evse_no: int | None = None  # OCPP 1.6 connectorId / 2.0.1 evseId
-    last_updated: datetime
+    last_updated: AwareDatetime
 
 
 class Location(CoreModel):
@@ -155,7 +148,7 @@ class Location(CoreModel):
     time_zone: str = "UTC"
     publish: bool = True
     evses: tuple[Evse, ...] = ()
-    last_updated: datetime
+    last_updated: AwareDatetime
 
     def evse(self, uid: str) -> Evse | None:
         return next((e for e in self.evses if e.uid.lower() == uid.lower()), None)
@@ -183,10 +176,10 @@ class Station(CoreModel):
     firmware_version: str | None = None
     boot_status: BootStatus | None = None  # None until a BootNotification was answered
     connected: bool = False
-    last_boot: datetime | None = None
-    last_seen: datetime | None = None
+    last_boot: AwareDatetime | None = None
+    last_seen: AwareDatetime | None = None
     registered: bool = False  # configured by the operator (False: accepted as unknown)
-    last_updated: datetime
+    last_updated: AwareDatetime
 
 
 class ConnectorState(StrEnum):
@@ -233,7 +226,7 @@ class Token(CoreModel):
     whitelist: WhitelistType = WhitelistType.ALLOWED
     language: str | None = None
     own: bool = False  # issued by one of the parties run on this hub
-    last_updated: datetime
+    last_updated: AwareDatetime
 
 
 class AuthorizationStatus(StrEnum):
@@ -249,7 +242,7 @@ class AuthorizationDecision(CoreModel):
     status: AuthorizationStatus
     token: Token | None = None
     authorization_reference: str | None = None
-    expires_at: datetime | None = None
+    expires_at: AwareDatetime | None = None
     reason: str | None = None
 
     @property
@@ -298,7 +291,7 @@ class Dimension(CoreModel):
 
 
 class ChargingPeriod(CoreModel):
-    start_date_time: datetime
+    start_date_time: AwareDatetime
     dimensions: tuple[Dimension, ...]
     tariff_id: str | None = None
 
@@ -306,7 +299,7 @@ class ChargingPeriod(CoreModel):
 class MeterSample(CoreModel):
     """One sampled value from a station, normalised: energy in kWh, power in W, current in A."""
 
-    timestamp: datetime
+    timestamp: AwareDatetime
     measurand: str = "Energy.Active.Import.Register"
     value: Decimal
     unit: str = "kWh"
@@ -318,8 +311,8 @@ class Session(CoreModel):
     id: str  # OCPI session id (UUID), never the OCPP transaction id
     party: PartyRef  # the CPO
     status: SessionStatus
-    start: datetime
-    end: datetime | None = None
+    start: AwareDatetime
+    end: AwareDatetime | None = None
     location_id: str | None = None
     evse_uid: str | None = None
     connector_id: str | None = None
@@ -345,7 +338,7 @@ class Session(CoreModel):
     reconstructed: bool = False  # built from Stop data because the start was never seen
     stop_reason: str | None = None
     idempotency_key: str | None = None
-    last_updated: datetime
+    last_updated: AwareDatetime
 
 
 class CdrCost(CoreModel):
@@ -368,8 +361,8 @@ class Cdr(CoreModel):
     id: str
     party: PartyRef  # the CPO that issued it
     session_id: str
-    start: datetime
-    end: datetime
+    start: AwareDatetime
+    end: AwareDatetime
     location_id: str | None = None
     evse_uid: str | None = None
     connector_id: str | None = None
@@ -386,7 +379,7 @@ class Cdr(CoreModel):
     credit: bool = False
     credit_reference_id: str | None = None
     remark: str | None = None
-    last_updated: datetime
+    last_updated: AwareDatetime
 
 
 # --- Tariffs ----------------------------------------------------------------------------------
@@ -419,10 +412,10 @@ class Tariff(CoreModel):
     type: str | None = None
     min_price_excl_vat: Decimal | None = None
     max_price_excl_vat: Decimal | None = None
-    start_date_time: datetime | None = None
-    end_date_time: datetime | None = None
+    start_date_time: AwareDatetime | None = None
+    end_date_time: AwareDatetime | None = None
     source: dict[str, Any] | None = None  # the tariff as its publisher wrote it (OCPI JSON), kept verbatim
-    last_updated: datetime
+    last_updated: AwareDatetime
 
 
 # --- Commands ---------------------------------------------------------------------------------
@@ -465,14 +458,14 @@ class Command(CoreModel):
     reservation_id: str | None = None  # the requester's reservation id (text)
     station_reservation_id: int | None = None  # the integer the station knows
     remote_start_id: int | None = None
-    expiry: datetime | None = None
+    expiry: AwareDatetime | None = None
     limit: Decimal | None = None  # SET_CHARGING_LIMIT: watts or amperes per `limit_unit`
     limit_unit: str | None = None  # "W" or "A"
     reply_to: str | None = None  # opaque address for the asynchronous result (e.g. OCPI response_url)
     result: CommandResultType | None = None  # None while the station has not answered
     message: str | None = None
-    created: datetime
-    last_updated: datetime
+    created: AwareDatetime
+    last_updated: AwareDatetime
 
 
 class StationCommandReply(CoreModel):
@@ -495,9 +488,9 @@ class Alarm(CoreModel):
     code: str
     description: str | None = None
     severity: str = "fault"
-    started: datetime
-    ended: datetime | None = None
-    last_updated: datetime
+    started: AwareDatetime
+    ended: AwareDatetime | None = None
+    last_updated: AwareDatetime
 
 
 class StationNotification(CoreModel):
@@ -507,7 +500,7 @@ class StationNotification(CoreModel):
     id: str
     station_id: str
     kind: str
-    timestamp: datetime
+    timestamp: AwareDatetime
     payload: dict[str, Any]
 
 
@@ -522,8 +515,8 @@ class OutboxMessage(CoreModel):
     key: str
     target: str | None = None
     payload: dict[str, Any]
-    created: datetime
+    created: AwareDatetime
     attempts: int = 0
-    next_attempt_at: datetime
-    delivered_at: datetime | None = None
+    next_attempt_at: AwareDatetime
+    delivered_at: AwareDatetime | None = None
     last_error: str | None = None

@@ -71,10 +71,23 @@ def usage_of(session: Session) -> Usage:
         charging = Decimal((end - session.start).total_seconds()) / SECONDS_PER_HOUR
     return Usage(
         energy_kwh=max(session.kwh, ZERO),
-        charging_hours=max(charging, ZERO),
-        parking_hours=max(parking, ZERO),
+        charging_hours=max(snap_hours(charging), ZERO),
+        parking_hours=max(snap_hours(parking), ZERO),
         start=session.start,
     )
+
+
+HOURS_QUANTUM = Decimal("1e-10")
+MILLISECOND = Decimal("0.001")
+
+
+def snap_hours(hours: Decimal) -> Decimal:
+    """Undo the drift of summing per-period hours: each period's hours are rounded to 1e-10 h, so three
+    periods of 20 minutes add up to 0.9999999999 h, and a step rounded up from that bills one step too
+    many. Station timestamps carry at most millisecond meaning, so the total is snapped to whole
+    milliseconds before it is billed or reported."""
+    seconds = (hours * SECONDS_PER_HOUR).quantize(MILLISECOND, rounding=ROUND_HALF_UP)
+    return (seconds / SECONDS_PER_HOUR).quantize(HOURS_QUANTUM, rounding=ROUND_HALF_UP)
 
 
 def _round_up_to_step(quantity: Decimal, step: int) -> Decimal:

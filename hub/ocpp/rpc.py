@@ -11,6 +11,7 @@ import hashlib
 import json
 import time
 import uuid
+from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -169,7 +170,34 @@ class _Incoming:
         self.error = error
 
 
-_STOP: Final = None
+class Flag:
+    """A one-way asyncio.Event for per-connection signals: no waiter list until someone waits (memory: an
+    idle station costs one small object instead of an Event and its deque)."""
+
+    __slots__ = ("_is_set", "_waiters")
+
+    def __init__(self) -> None:
+        self._is_set = False
+        self._waiters: list[asyncio.Future[None]] | None = None
+
+    def is_set(self) -> bool:
+        return self._is_set
+
+    def set(self) -> None:
+        self._is_set = True
+        waiters, self._waiters = self._waiters, None
+        for waiter in waiters or ():
+            if not waiter.done():
+                waiter.set_result(None)
+
+    async def wait(self) -> None:
+        if self._is_set:
+            return
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        if self._waiters is None:
+            self._waiters = []
+        self._waiters.append(waiter)
+        await waiter
 
 
 @dataclass
@@ -182,7 +210,31 @@ class _Pending:
 class Connection:
     """One open websocket to one station. `run()` reads frames until the socket closes: replies to the hub's
     CALLs resolve at once in the read loop; incoming CALLs are answered one at a time, in order, by a worker.
+
+    Tens of thousands of these are mostly idle, so a connection holds little while idle (slots; the worker
+    task, its queue, the bound logger, `state` and the task set exist only while needed).
     """
+
+    __slots__ = (
+        "_after",
+        "_call_lock",
+        "_closed",
+        "_closing",
+        "_log",
+        "_pending",
+        "_queue",
+        "_room",
+        "_state",
+        "_tasks",
+        "_worker_task",
+        "announced",
+        "api",
+        "options",
+        "protocol",
+        "spec",
+        "station_id",
+        "ws",
+    )
 
     def __init__(
         self,
@@ -198,16 +250,33 @@ class Connection:
         self.protocol = spec.protocol
         self.api = api
         self.options = options or RpcOptions()
-        self.state: dict[str, Any] = {}
-        self.log = _log.bind(station_id=station_id, protocol=spec.protocol)
-        self._queue: asyncio.Queue[_Incoming | None] = asyncio.Queue(self.options.max_queued_calls)
+        self._state: dict[str, Any] | None = None
+        self._log: Any = None
+        # Incoming CALLs waiting for the worker; the worker task runs only while there are some.
+        self._queue: deque[_Incoming] = deque()
+        self._worker_task: asyncio.Task[None] | None = None
+        self._room: asyncio.Future[None] | None = None  # the read loop waits here while the queue is full
         self._call_lock = asyncio.Lock()
         self._pending: _Pending | None = None
         self._closing = False
-        self._closed = asyncio.Event()
-        self.announced = asyncio.Event()  # set once the core was told this socket is open (server.py)
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._closed = Flag()
+        self.announced = Flag()  # set once the core was told this socket is open (server.py)
+        self._tasks: set[asyncio.Task[Any]] | None = None
         self._after: list[tuple[Coroutine[Any, Any, Any], str]] | None = None  # set while a handler runs
+
+    @property
+    def state(self) -> dict[str, Any]:
+        """Per-connection data of the version's handlers (created on first use)."""
+        if self._state is None:
+            self._state = {}
+        return self._state
+
+    @property
+    def log(self) -> Any:
+        """The connection's logger, bound to station and protocol (created on first use)."""
+        if self._log is None:
+            self._log = _log.bind(station_id=self.station_id, protocol=self.protocol)
+        return self._log
 
     # --- state ------------------------------------------------------------------------------------
 
@@ -297,11 +366,14 @@ class Connection:
 
     def _start(self, coro: Coroutine[Any, Any, Any], name: str) -> None:
         task = asyncio.get_running_loop().create_task(coro, name=f"ocpp:{self.station_id}:{name}")
+        if self._tasks is None:
+            self._tasks = set()
         self._tasks.add(task)
         task.add_done_callback(self._task_done)
 
     def _task_done(self, task: asyncio.Task[Any]) -> None:
-        self._tasks.discard(task)
+        if self._tasks is not None:
+            self._tasks.discard(task)
         if task.cancelled():
             return
         exc = task.exception()
@@ -311,7 +383,7 @@ class Connection:
             self.log.info("ocpp.background_ended", task=task.get_name(), error=repr(exc))
 
     async def cancel_background(self) -> None:
-        tasks = list(self._tasks)
+        tasks = list(self._tasks or ())
         for task in tasks:
             task.cancel()
         if tasks:
@@ -321,7 +393,6 @@ class Connection:
 
     async def run(self) -> None:
         """Read frames until the socket closes; then fail the outstanding CALL and let the worker finish."""
-        worker = asyncio.get_running_loop().create_task(self._worker(), name=f"ocpp:{self.station_id}:worker")
         try:
             async for msg in self.ws:
                 if msg.type is WSMsgType.TEXT:
@@ -332,12 +403,12 @@ class Connection:
                     self._log_ws_error(msg.data)
         finally:
             self._mark_closed()
+            worker = self._worker_task
             try:
-                self._queue.put_nowait(_STOP)
-            except asyncio.QueueFull:
-                worker.cancel()
-            try:
-                await worker
+                if worker is not None:
+                    if len(self._queue) >= self.options.max_queued_calls:
+                        worker.cancel()  # a full backlog is not worked off for a station that left
+                    await worker
             finally:
                 self._closed.set()
 
@@ -405,7 +476,17 @@ class Connection:
         return error
 
     async def _enqueue(self, item: _Incoming) -> None:
-        await self._queue.put(item)
+        queue = self._queue
+        while len(queue) >= self.options.max_queued_calls:
+            # Back-pressure: stop reading frames until the worker takes one.
+            if self._room is None or self._room.done():
+                self._room = asyncio.get_running_loop().create_future()
+            await self._room
+        queue.append(item)
+        if self._worker_task is None:
+            self._worker_task = asyncio.get_running_loop().create_task(
+                self._worker(), name=f"ocpp:{self.station_id}:worker"
+            )
 
     def _on_reply(
         self, message_id: str, payload: dict[str, Any] | None, error: CallErrorReceived | None
@@ -428,14 +509,20 @@ class Connection:
     # --- the worker: incoming CALLs, one at a time ---------------------------------------------------
 
     async def _worker(self) -> None:
-        while True:
-            item = await self._queue.get()
-            if item is _STOP:
-                return
-            try:
-                await self._answer(item)
-            except Exception:  # the worker must survive whatever a single message does
-                self.log.exception("ocpp.worker_error", message_id=item.message_id, action=item.action)
+        """Answer the queued CALLs in order, then end (the next CALL starts a new worker)."""
+        queue = self._queue
+        try:
+            while queue:
+                item = queue.popleft()
+                room = self._room
+                if room is not None and not room.done():
+                    room.set_result(None)
+                try:
+                    await self._answer(item)
+                except Exception:  # the worker must survive whatever a single message does
+                    self.log.exception("ocpp.worker_error", message_id=item.message_id, action=item.action)
+        finally:
+            self._worker_task = None
 
     async def _answer(self, item: _Incoming) -> None:
         started = time.perf_counter()

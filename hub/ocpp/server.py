@@ -13,7 +13,7 @@ import contextlib
 import importlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 from urllib.parse import unquote
 
 import structlog
@@ -112,6 +112,19 @@ def offered_protocols(request: web.Request) -> list[str]:
     return offered
 
 
+class _ConnectionLog:
+    """`info` with the connection's station id and peer, without a bound logger held per connection."""
+
+    __slots__ = ("_request", "_station_id")
+
+    def __init__(self, station_id: str, request: web.Request) -> None:
+        self._station_id = station_id
+        self._request = request
+
+    def info(self, event: str, **fields: Any) -> None:
+        _log.info(event, station_id=self._station_id, peer=self._request.remote, **fields)
+
+
 class OcppServer:
     """The aiohttp handler for station websockets."""
 
@@ -137,7 +150,8 @@ class OcppServer:
         if station_id is None:
             _log.info("ocpp.invalid_identity", path=request.path[:120])
             raise web.HTTPNotFound(text="invalid charge point identity")
-        log = _log.bind(station_id=station_id, peer=request.remote)
+        # No bound logger held for the socket's lifetime (memory per idle station): context goes per event.
+        log = _ConnectionLog(station_id, request)
         if self.gateway.closed:
             raise web.HTTPServiceUnavailable(text="shutting down")
         credentials = basic_credentials(request.headers.get(hdrs.AUTHORIZATION))

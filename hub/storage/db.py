@@ -65,6 +65,8 @@ class SqlDatabase:
     async def close(self) -> None:
         """Dispose of the engine's connections; afterwards `ping()` is False and no new connection is made."""
         self._backend.closed = True
+        await self._backend.wait_checkpoint()
+        await self._backend.close_idle()
         await self._backend.engine.dispose()
 
     async def migrate(self, target: int | None = None) -> list[int]:
@@ -113,7 +115,10 @@ def build_database(url: str) -> SqlDatabase:
                 "server_settings": {"application_name": "ocpi-hub"},
             },
         )
-    return SqlDatabase(Backend(engine, single_connection=memory), async_url)
+    backend = Backend(engine, single_connection=memory)
+    if backend.is_sqlite and not memory:
+        backend.wal_file = async_url.database
+    return SqlDatabase(backend, async_url)
 
 
 async def open_database(url: str) -> SqlDatabase:
@@ -146,6 +151,7 @@ def _sqlite_engine(url: URL, memory: bool) -> AsyncEngine:
         try:
             if not memory:
                 cursor.execute("PRAGMA journal_mode=WAL")
+                cursor.execute("PRAGMA wal_autocheckpoint=0")  # done off the loop (Backend.committed)
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS:d}")

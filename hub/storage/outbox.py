@@ -45,6 +45,7 @@ _FAILED = (
         next_attempt_at=bindparam("next_attempt"),
     )
 )
+_LEASE = update(outbox).where(_c.id == bindparam("message_id")).values(next_attempt_at=bindparam("until"))
 _DEPTH = select(func.count()).select_from(outbox).where(_c.delivered_at.is_(None))
 
 
@@ -81,7 +82,7 @@ class SqlOutboxRepository(SqlRepository):
     __slots__ = ()
 
     async def add(self, message: OutboxMessage) -> int:
-        result = await self._tx.write(_ADD, from_core_outbox_message(message))
+        result = await self._tx.write_plain(_ADD, from_core_outbox_message(message))
         return int(result.scalar_one())
 
     async def claim_due(self, now: datetime, limit: int) -> Sequence[OutboxMessage]:
@@ -111,6 +112,9 @@ class SqlOutboxRepository(SqlRepository):
         await self._tx.write(
             _FAILED, {"message_id": message_id, "error": error, "next_attempt": next_attempt_at}
         )
+
+    async def lease(self, message_id: int, until: datetime) -> None:
+        await self._tx.write(_LEASE, {"message_id": message_id, "until": until})
 
     async def depth(self) -> int:
         return int((await self._tx.read(_DEPTH)).scalar_one())

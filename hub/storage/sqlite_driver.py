@@ -17,11 +17,12 @@ Imports SQLAlchemy, aiosqlite and the standard library only.
 from __future__ import annotations
 
 import sqlite3
-from collections import deque
+from collections import deque, namedtuple
 from collections.abc import Iterator, Sequence
 from typing import Any
 
 import aiosqlite
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects.sqlite.aiosqlite import AsyncAdapt_aiosqlite_connection, AsyncAdapt_aiosqlite_dbapi
 
 try:  # SQLAlchemy 2.1
@@ -136,3 +137,123 @@ def fast_dbapi() -> AsyncAdapt_aiosqlite_dbapi | None:
     if not callable(getattr(aiosqlite.Connection, "_execute", None)):
         return None
     return _OneTripDbapi(aiosqlite, sqlite3)
+
+
+# --- the hot path's statements, straight to sqlite3 ---------------------------------------------------------
+# SQLAlchemy's execution pipeline (execution context, parameter processing, result set-up) costs several times
+# what SQLite itself takes for a one-row write. The unit of work's hottest statements (BEGIN/COMMIT, outbox
+# inserts, session upserts, location updates) are compiled once by SQLAlchemy and then run on the raw sqlite3
+# connection, with the same bind processors SQLAlchemy would apply. Only while statements run inline (INLINE).
+
+
+class PlainStatement:
+    """A statement compiled once for SQLite (qmark style): its SQL, parameter order and bind processors."""
+
+    __slots__ = (
+        "constants",
+        "names",
+        "processors",
+        "row_processors",
+        "row_type",
+        "sql",
+        "statement",
+        "usable",
+    )
+
+    def __init__(self, statement: Any, dialect: Any, keys: tuple[str, ...]) -> None:
+        compiled = statement.compile(dialect=dialect, column_keys=list(keys))
+        self.statement = statement  # kept alive: the cache is keyed by its id()
+        self.sql: str = compiled.string
+        # Parameters expanded at execution time (IN lists) need SQLAlchemy: such statements go its way.
+        self.usable = not compiled.post_compile_params and "POSTCOMPILE" not in self.sql
+        self.names: tuple[str, ...] = tuple(compiled.positiontup or ())
+        processors = compiled._bind_processors
+        self.processors = tuple(processors.get(name) for name in self.names)
+        # Values the statement carries itself (literals SQLAlchemy turned into bound parameters).
+        self.constants: dict[str, Any] = {}
+        for name in self.names:
+            if name not in keys:
+                bind = compiled.binds[name]
+                if bind.required:
+                    raise ValueError(f"statement parameter {name!r} has no value")
+                self.constants[name] = bind.effective_value
+        # SELECTs: rows with attribute access, values through the columns' result processors.
+        columns = compiled._result_columns if statement.is_select else []
+        self.row_type: type[tuple[Any, ...]] | None = (
+            namedtuple("PlainRow", [c.keyname for c in columns]) if columns else None
+        )
+        self.row_processors = tuple(c.type._cached_result_processor(dialect, None) for c in columns)
+
+    def rows(self, raw_rows: list[Any]) -> list[Any]:
+        """Driver rows as named rows with SQLAlchemy's result processing (a SELECT's only)."""
+        row_type, processors = self.row_type, self.row_processors
+        assert row_type is not None
+        return [
+            row_type(*[v if p is None or v is None else p(v) for v, p in zip(raw, processors, strict=True)])
+            for raw in raw_rows
+        ]
+
+    def parameters(self, params: dict[str, Any]) -> list[Any]:
+        if self.constants:
+            params = {**self.constants, **params}
+        return [
+            params[name] if processor is None else processor(params[name])
+            for name, processor in zip(self.names, self.processors, strict=True)
+        ]
+
+
+_PLAIN: dict[tuple[int, tuple[str, ...]], PlainStatement] = {}
+
+
+def plain_statement(statement: Any, dialect: Any, params: dict[str, Any]) -> PlainStatement:
+    keys = tuple(params)
+    plain = _PLAIN.get((id(statement), keys))
+    if plain is None or plain.statement is not statement:
+        plain = _PLAIN[(id(statement), keys)] = PlainStatement(statement, dialect, keys)
+    return plain
+
+
+class PlainResult:
+    """The little of a CursorResult the repositories use on writes."""
+
+    __slots__ = ("_rows", "rowcount")
+
+    def __init__(self, rows: list[Any], rowcount: int) -> None:
+        self._rows = rows
+        self.rowcount = rowcount
+
+    def first(self) -> Any:
+        return self._rows[0] if self._rows else None
+
+    def all(self) -> list[Any]:
+        return self._rows
+
+    def scalar_one(self) -> Any:
+        if len(self._rows) != 1:
+            raise (
+                sa_exc.NoResultFound("expected exactly one row")
+                if not self._rows
+                else sa_exc.MultipleResultsFound("expected exactly one row")
+            )
+        return self._rows[0][0]
+
+
+def raw_sqlite(dbapi_connection: Any) -> sqlite3.Connection | None:
+    """The sqlite3 connection under a pooled DBAPI connection, when statements may run on it directly."""
+    if not INLINE or not isinstance(dbapi_connection, _OneTripConnection):
+        return None
+    raw = getattr(dbapi_connection._connection, "_conn", None)
+    return raw if isinstance(raw, sqlite3.Connection) else None
+
+
+def run_plain(raw: sqlite3.Connection, sql: str, parameters: Sequence[Any] = ()) -> PlainResult:
+    """Run one statement on the raw connection; driver errors become SQLAlchemy's (IntegrityError, …)."""
+    try:
+        cursor = raw.execute(sql, parameters)
+        try:
+            rows = cursor.fetchall() if cursor.description else []
+            return PlainResult(rows, cursor.rowcount)
+        finally:
+            cursor.close()
+    except sqlite3.Error as error:
+        raise sa_exc.DBAPIError.instance(sql, parameters, error, sqlite3.Error) from error

@@ -242,6 +242,14 @@ class _Sessions(_Repo):
             None,
         )
 
+    async def find_pending(self, started_before: datetime, limit: int) -> Sequence[Session]:
+        found = [
+            s
+            for s in self._t.sessions.values()
+            if s.status is SessionStatus.PENDING and s.start < started_before
+        ]
+        return sorted(found, key=lambda s: (s.start, s.id))[:limit]
+
     async def list(
         self,
         party: PartyRef | None = None,
@@ -429,6 +437,9 @@ class _Outbox(_Repo):
         message = self._t.outbox.get(message_id)
         attempts = (message.attempts if message else 0) + 1
         self._update(message_id, last_error=error, next_attempt_at=next_attempt_at, attempts=attempts)
+
+    async def lease(self, message_id: int, until: datetime) -> None:
+        self._update(message_id, next_attempt_at=until)
 
     async def depth(self) -> int:
         return sum(1 for m in self._t.outbox.values() if m.delivered_at is None)

@@ -1,4 +1,4 @@
-"""The station simulator (hub/ocpp/simulator.py): every frame it sends or answers is valid against the
+"""The station simulator (hub/ocpp/simulator/): every frame it sends or answers is valid against the
 official OCPP 1.6 / 2.0.1 JSON schemas (checked by a recording fake CSMS with `jsonschema`, independent of the
 hub's own validation), and simulated stations charging against the real hub leave sessions and CDRs with the
 right kWh.

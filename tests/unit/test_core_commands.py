@@ -1,19 +1,44 @@
 """CommandService: the stored Command comes back at once; the station's answer (or TIMEOUT / FAILED) arrives
 as CommandResultReceived with an outbox row; immediate refusals (offline, unknown session or reservation)
-are set synchronously and go nowhere else."""
+are set synchronously and go nowhere else. STOP_SESSION of a PENDING session cancels it at once (ACCEPTED,
+with its result row and event), and PENDING sessions no station started expire."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 from decimal import Decimal
+from unittest.mock import AsyncMock
 
 import pytest
 
 from hub.core.chargepoint import StatusReport
+from hub.core.commands import PENDING_CANCELLED
 from hub.core.errors import HubTimeoutError, InvalidRequestError, NotFoundError, UnavailableError
-from hub.core.events import CommandResultReceived
-from hub.core.models import Command, CommandResultType, ConnectorState, SessionStatus, StationCommandReply
-from tests.unit.core_kit import MSP, STATION, Kit, a_roaming_token, a_start, a_stop, at, make_kit
+from hub.core.events import CommandResultReceived, SessionUpdated
+from hub.core.models import (
+    AuthMethod,
+    Command,
+    CommandResultType,
+    CommandType,
+    ConnectorState,
+    Session,
+    SessionStatus,
+    StationCommandReply,
+    Token,
+)
+from hub.core.sessions.service import PENDING_EXPIRED
+from tests.unit.core_kit import (
+    MSP,
+    OWN_UID,
+    STATION,
+    Kit,
+    a_roaming_token,
+    a_start,
+    a_stop,
+    a_token,
+    at,
+    make_kit,
+)
 
 ACCEPTED, REJECTED = CommandResultType.ACCEPTED, CommandResultType.REJECTED
 
@@ -166,6 +191,122 @@ async def test_stopping_an_unknown_or_finished_session_is_unknown_session() -> N
     assert finished.result is CommandResultType.UNKNOWN_SESSION
     assert kit.gateway.calls_of("stop_transaction") == []
     assert kit.outbox("command.result") == []
+
+
+async def pending_session(kit: Kit, token: Token) -> Session:
+    """The PENDING session of an accepted START_SESSION (the station has not started yet)."""
+    start = await kit.core.commands.start_session(evse_uid="CP001*1", token=token, requester=MSP)
+    assert (await settled(kit, start)).result is ACCEPTED
+    pending = kit.db.committed("sessions")[-1]
+    assert (pending.status, pending.token_uid) == (SessionStatus.PENDING, token.uid)
+    kit.events.clear()
+    return pending
+
+
+async def test_stopping_a_pending_session_cancels_it_without_a_station_call() -> None:
+    kit = await online_kit()
+    pending = await pending_session(kit, a_token())
+    kit.clock.advance(seconds=30)
+
+    command = await kit.core.commands.stop_session(
+        session_id=pending.id, requester=MSP, reply_to="https://msp/cb/2"
+    )
+
+    assert (command.type, command.result, command.session_id, command.station_id) == (
+        CommandType.STOP_SESSION,
+        ACCEPTED,
+        pending.id,
+        STATION,
+    )
+    assert (await kit.core.commands.wait_result(command.id, 0.01)).result is ACCEPTED
+    assert kit.gateway.calls_of("stop_transaction") == []
+    (cancelled,) = kit.db.committed("sessions")
+    assert (cancelled.status, cancelled.end, cancelled.last_updated, cancelled.stop_reason) == (
+        SessionStatus.INVALID,
+        at(0.5),
+        at(0.5),
+        PENDING_CANCELLED,
+    )
+    assert kit.db.committed("cdrs") == []
+    last_session_row = kit.outbox("session.updated")[-1]
+    assert (last_session_row.key, last_session_row.payload["status"]) == (f"session:{pending.id}", "INVALID")
+    (result_row,) = [r for r in kit.outbox("command.result") if r.key == f"command:{command.id}"]
+    assert (result_row.payload["result"], result_row.payload["reply_to"]) == ("ACCEPTED", "https://msp/cb/2")
+    assert [e.session.status for e in kit.events_of(SessionUpdated)] == [SessionStatus.INVALID]
+    assert [e.command.id for e in kit.events_of(CommandResultReceived)] == [command.id]
+    assert kit.core.authorization.injected.find(STATION, OWN_UID) is None
+
+
+async def test_a_late_start_of_a_cancelled_session_token_is_a_session_of_its_own() -> None:
+    kit = await online_kit()
+    pending = await pending_session(kit, a_token())
+    await kit.core.commands.stop_session(session_id=pending.id)
+
+    outcome = await kit.core.chargepoints.transaction(STATION, a_start(1))
+
+    assert outcome.session is not None
+    assert outcome.session.id != pending.id
+    assert (outcome.session.status, outcome.session.auth_method) == (
+        SessionStatus.ACTIVE,
+        AuthMethod.WHITELIST,  # the hub's own token list decided, not the withdrawn injection
+    )
+    stored = await kit.core.sessions.get(pending.id)
+    assert stored is not None
+    assert (stored.status, stored.transaction_id) == (SessionStatus.INVALID, None)
+
+
+async def test_a_pending_session_that_starts_meanwhile_is_stopped_at_the_station(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    kit = await online_kit()
+    pending = await pending_session(kit, a_token())
+    outcome = await kit.core.chargepoints.transaction(STATION, a_start(1))
+    assert outcome.session is not None
+    assert (outcome.session.id, outcome.session.status) == (pending.id, SessionStatus.ACTIVE)
+    stale = AsyncMock(side_effect=[pending, outcome.session])  # read before the start, then after it
+    monkeypatch.setattr(kit.core.sessions, "get", stale)
+
+    command = await kit.core.commands.stop_session(session_id=pending.id)
+
+    assert (await settled(kit, command)).result is ACCEPTED
+    assert kit.gateway.calls_of("stop_transaction")[0].args == (outcome.transaction_id,)
+    assert stale.await_count == 2
+    (session,) = kit.db.committed("sessions")
+    assert session.status is SessionStatus.ACTIVE
+    assert kit.core.authorization.injected.find(STATION, OWN_UID) is not None
+
+
+async def test_pending_sessions_past_the_limit_expire_as_invalid() -> None:
+    kit = await online_kit()
+    old = await pending_session(kit, a_token())
+    kit.clock.advance(minutes=3)
+    young = await pending_session(kit, a_roaming_token("APP-2"))
+    kit.clock.advance(minutes=2, seconds=1)  # old: 5 min 1 s, young: 2 min 1 s
+
+    assert await kit.core.sessions.expire_pending(timedelta(minutes=5)) == 1
+
+    statuses = {s.id: (s.status, s.stop_reason) for s in kit.db.committed("sessions")}
+    assert statuses == {
+        old.id: (SessionStatus.INVALID, PENDING_EXPIRED),
+        young.id: (SessionStatus.PENDING, None),
+    }
+    assert [(e.session.id, e.session.status) for e in kit.events_of(SessionUpdated)] == [
+        (old.id, SessionStatus.INVALID)
+    ]
+    assert kit.outbox("session.updated")[-1].payload["id"] == old.id
+    assert kit.core.authorization.injected.find(STATION, OWN_UID) is None
+    assert kit.core.authorization.injected.find(STATION, "APP-2") is not None
+    assert await kit.core.sessions.expire_pending(timedelta(minutes=5)) == 0
+
+
+async def test_expiry_works_through_more_pending_sessions_than_one_batch() -> None:
+    kit = await online_kit()
+    for n in range(5):
+        await pending_session(kit, a_roaming_token(f"APP-{n}"))
+    kit.clock.advance(minutes=10)
+
+    assert await kit.core.sessions.expire_pending(timedelta(minutes=5), batch=2) == 5
+    assert {s.status for s in kit.db.committed("sessions")} == {SessionStatus.INVALID}
 
 
 async def test_a_charging_limit_gets_a_fresh_profile_id_per_station() -> None:

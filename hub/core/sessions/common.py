@@ -123,6 +123,72 @@ class Site:
         return self.location.time_zone if self.location is not None else "UTC"
 
 
+class LiveSessions:
+    """What this process knows without reading: the running sessions it last wrote, by (station, transaction
+    id), and the stations known to have no PENDING session. A station's connection lives in one process, so
+    its reports come here; when it (re)connects, `forget_station` drops what another process may have
+    changed meanwhile. Filled only from committed writes (`note`) and from reads."""
+
+    __slots__ = ("_by_tx", "_key_of", "_no_pending", "pending_epoch")
+
+    def __init__(self) -> None:
+        self._by_tx: dict[str, dict[str, Session]] = {}  # station key -> transaction id -> session
+        self._key_of: dict[str, tuple[str, str]] = {}  # session id -> its (station key, transaction id)
+        self._no_pending: set[str] = set()
+        self.pending_epoch = 0  # moves whenever a PENDING session may have appeared
+
+    def by_transaction(self, station_id: str, transaction_id: str) -> Session | None:
+        running = self._by_tx.get(station_id.upper())
+        return None if running is None else running.get(transaction_id)
+
+    def note(self, events: list[DomainEvent]) -> None:
+        """Sessions written by a committed unit of work (their SessionUpdated events)."""
+        for event in events:
+            if isinstance(event, SessionUpdated):
+                self.note_session(event.session)
+
+    def note_session(self, session: Session) -> None:
+        old = self._key_of.pop(session.id, None)
+        if old is not None:
+            running = self._by_tx.get(old[0])
+            if running is not None:
+                running.pop(old[1], None)
+                if not running:
+                    del self._by_tx[old[0]]
+        if session.status is SessionStatus.PENDING:
+            self.pending_appeared(session.station_id)
+        if (
+            session.transaction_id is not None
+            and session.end is None
+            and session.status in (SessionStatus.ACTIVE, SessionStatus.INVALID)
+        ):
+            station_key = (session.station_id or "").upper()
+            running = self._by_tx.setdefault(station_key, {})
+            stale = running.get(session.transaction_id)
+            if stale is not None:
+                self._key_of.pop(stale.id, None)
+            running[session.transaction_id] = session
+            self._key_of[session.id] = (station_key, session.transaction_id)
+
+    def has_no_pending(self, station_id: str) -> bool:
+        return station_id.upper() in self._no_pending
+
+    def mark_no_pending(self, station_id: str, epoch: int) -> None:
+        """A read (begun at `epoch`) found no PENDING session at the station."""
+        if epoch == self.pending_epoch:
+            self._no_pending.add(station_id.upper())
+
+    def pending_appeared(self, station_id: str | None) -> None:
+        self.pending_epoch += 1
+        if station_id is not None:
+            self._no_pending.discard(station_id.upper())
+
+    def forget_station(self, station_id: str) -> None:
+        self.pending_appeared(station_id)
+        for session in self._by_tx.pop(station_id.upper(), {}).values():
+            self._key_of.pop(session.id, None)
+
+
 @dataclass
 class Write:
     """What one unit of work produced: the outcome for the station and the events to publish."""
@@ -144,6 +210,7 @@ class SessionParts:
         authorization: AuthorizationService,
         cdrs: CdrService,
         currency: str,
+        live: LiveSessions | None = None,
     ) -> None:
         self._db = db
         self._bus = bus
@@ -152,6 +219,7 @@ class SessionParts:
         self._authorization = authorization
         self._cdrs = cdrs
         self._currency = currency
+        self._live = live if live is not None else LiveSessions()
 
     def _new_session(
         self, station: Station, evse_uid: str | None, site: Site, report: TransactionReport, now: datetime
@@ -218,6 +286,8 @@ class SessionParts:
         created: bool = False,
     ) -> tuple[Session, list[DomainEvent]]:
         """End a session; a billable one gets its CDR in the same unit of work."""
+        # A CDR is written only in the unit of work that sets `end`: a session still running has none yet.
+        may_have_cdr = session.end is not None
         end = max(end, session.start)
         session = close_periods(session, end)
         status = SessionStatus.INVALID if session.status is SessionStatus.INVALID else SessionStatus.COMPLETED
@@ -225,7 +295,9 @@ class SessionParts:
             update={"status": status, "end": end, "stop_reason": stop_reason, "last_updated": now}
         )
         events: list[DomainEvent] = []
-        if status is SessionStatus.COMPLETED and not await uow.cdrs.find_by_session(session.id):
+        if status is SessionStatus.COMPLETED and not (
+            may_have_cdr and await uow.cdrs.find_by_session(session.id)
+        ):
             site = await self._site(uow, station, session.evse_uid, session.connector_id)
             # The tariff the session started with, else what the EVSE has now (it may have been added since).
             tariff = await find_tariff(uow, session.party, [session.tariff_id]) or site.tariff
@@ -277,6 +349,7 @@ class SessionParts:
         )
 
     async def _finish(self, write: Write) -> TransactionOutcome:
+        self._live.note(write.events)
         await self._bus.publish_all(write.events)
         return write.outcome
 

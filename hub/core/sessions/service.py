@@ -7,7 +7,7 @@ Imports the standard library, structlog and the core only.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import structlog
 
@@ -15,7 +15,7 @@ from hub.core.authorization import AuthorizationService
 from hub.core.cdrs import CdrService
 from hub.core.chargepoint import TransactionEventKind, TransactionOutcome, TransactionReport
 from hub.core.clock import Clock, IdGenerator
-from hub.core.events import EventBus, SessionUpdated
+from hub.core.events import DomainEvent, EventBus, SessionUpdated
 from hub.core.metering import apply_reading, energy_readings
 from hub.core.models import (
     AuthMethod,
@@ -27,11 +27,14 @@ from hub.core.models import (
     Token,
 )
 from hub.core.ports import Database, UnitOfWork
-from hub.core.sessions.common import SessionParts, is_placeholder, save_session
+from hub.core.sessions.common import LiveSessions, SessionParts, is_placeholder, save_session
 from hub.core.sessions.starts import TransactionStarts
 from hub.core.sessions.updates import TransactionUpdates
 
 log = structlog.get_logger(__name__)
+
+# stop_reason of a PENDING session whose station never started it in time.
+PENDING_EXPIRED = "EVConnectTimeout"
 
 
 class SessionService(SessionParts):
@@ -52,9 +55,15 @@ class SessionService(SessionParts):
         self._authorization = authorization
         self._cdrs = cdrs
         self._currency = currency
+        self._live = LiveSessions()
         parts = (db, bus, clock, ids, authorization, cdrs, currency)
-        self._starts = TransactionStarts(*parts)
-        self._updates = TransactionUpdates(*parts)
+        self._starts = TransactionStarts(*parts, live=self._live)
+        self._updates = TransactionUpdates(*parts, live=self._live)
+
+    def forget_station(self, station_id: str) -> None:
+        """The station (re)connected: what this process remembers of its sessions may be stale (it may have
+        been connected to another process meanwhile), so the next reports read them again."""
+        self._live.forget_station(station_id)
 
     # --- queries ----------------------------------------------------------------------------------
 
@@ -92,6 +101,7 @@ class SessionService(SessionParts):
     ) -> SessionUpdated:
         """The PENDING session of an accepted START_SESSION (ocpp.md §5); the station's start makes it
         ACTIVE. Added to `uow`; returns the event to publish after commit."""
+        self._live.pending_appeared(station.id)
         site = await self._site(uow, station, evse_uid, connector_id)
         session = Session(
             id=self._ids.new_id(),
@@ -115,6 +125,51 @@ class SessionService(SessionParts):
             last_updated=now,
         )
         return await save_session(uow, session, now, created=True)
+
+    async def cancel_pending(
+        self, uow: UnitOfWork, session_id: str, now: datetime, reason: str
+    ) -> SessionUpdated | None:
+        """End a PENDING session the station never started: INVALID (never billed), ended now. Added to
+        `uow`; returns the event to publish after commit, or None when the session is no longer PENDING."""
+        session = await uow.sessions.get(session_id)
+        if session is None or session.status is not SessionStatus.PENDING:
+            return None
+        cancelled = session.model_copy(
+            update={
+                "status": SessionStatus.INVALID,
+                "end": max(now, session.start),
+                "stop_reason": reason,
+                "last_updated": now,
+            }
+        )
+        log.info(
+            "pending_session_cancelled", session_id=session.id, station_id=session.station_id, reason=reason
+        )
+        return await save_session(uow, cancelled, now)
+
+    async def expire_pending(self, older_than: timedelta, batch: int = 100) -> int:
+        """Cancel PENDING sessions that began more than `older_than` ago: the station accepted the
+        START_SESSION but no EV started in time (OCPP ConnectionTimeOut). Their injected tokens are
+        withdrawn. Returns how many sessions were cancelled."""
+        expired = 0
+        while True:
+            now = self._clock.now()
+            events: list[SessionUpdated] = []
+            async with self._db.unit_of_work() as uow:
+                for session in await uow.sessions.find_pending(now - older_than, batch):
+                    event = await self.cancel_pending(uow, session.id, now, PENDING_EXPIRED)
+                    if event is not None:
+                        events.append(event)
+                await uow.commit()
+            for event in events:
+                injection = self._authorization.injected.find_session(event.session.id)
+                if injection is not None:
+                    self._authorization.injected.remove(injection)
+            published: list[DomainEvent] = [*events]
+            await self._bus.publish_all(published)
+            expired += len(events)
+            if len(events) < batch:
+                return expired
 
     # --- station reports ---------------------------------------------------------------------------
 
@@ -141,7 +196,9 @@ class SessionService(SessionParts):
         async with self._db.unit_of_work() as uow:
             session = None
             if transaction_id is not None and not is_placeholder(transaction_id):
-                session = await uow.sessions.find_by_transaction(station.id, transaction_id)
+                session = self._live.by_transaction(station.id, transaction_id)
+                if session is None:
+                    session = await uow.sessions.find_by_transaction(station.id, transaction_id)
             if session is None and evse_uid is not None:
                 running = [
                     s for s in await uow.sessions.find_active(station.id, evse_uid) if self._running(s)
@@ -158,6 +215,7 @@ class SessionService(SessionParts):
             now = self._clock.now()
             event = await save_session(uow, updated.model_copy(update={"last_updated": now}), now)
             await uow.commit()
+        self._live.note_session(event.session)
         await self._bus.publish(event)
 
     async def _known_transaction(self, station: Station, report: TransactionReport) -> bool:

@@ -89,7 +89,8 @@ class TransactionStarts(SessionParts):
     ) -> Session | None:
         if report.transaction_id is None:
             return await uow.sessions.find_by_idempotency_key(start_key(station.id, report))
-        return await uow.sessions.find_by_transaction(station.id, report.transaction_id)
+        known = self._live.by_transaction(station.id, report.transaction_id)
+        return known or await uow.sessions.find_by_transaction(station.id, report.transaction_id)
 
     async def _find_pending(
         self, uow: UnitOfWork, station: Station, evse_uid: str | None, report: TransactionReport
@@ -98,10 +99,14 @@ class TransactionStarts(SessionParts):
             pending = await uow.sessions.find_pending_remote_start(station.id, report.remote_start_id)
             if pending is not None:
                 return pending
-        if not report.id_tag:
+        if not report.id_tag or self._live.has_no_pending(station.id):
             return None
         oldest_allowed = self._clock.now() - REMOTE_START_WINDOW
-        for session in await uow.sessions.find_active(station.id):
+        epoch = self._live.pending_epoch
+        active = await uow.sessions.find_active(station.id)
+        if not any(s.status is SessionStatus.PENDING for s in active):
+            self._live.mark_no_pending(station.id, epoch)
+        for session in active:
             if (
                 session.status is SessionStatus.PENDING
                 and session.auth_method is AuthMethod.COMMAND

@@ -82,13 +82,16 @@ class TransactionUpdates(SessionParts):
         """The session a report belongs to: by transaction id, else (ids the hub numbers) by a stop already
         seen or by the station's running session on that EVSE with that token."""
         hub_numbered = report.seq_no is None
-        if hub_numbered and report.kind is TransactionEventKind.ENDED:
+        tx = report.transaction_id
+        # Only stops with a placeholder id are stored under their stop key (see _write_event).
+        if hub_numbered and report.kind is TransactionEventKind.ENDED and is_placeholder(tx):
             seen = await uow.sessions.find_by_idempotency_key(stop_key(station.id, report))
             if seen is not None:
                 return seen
-        tx = report.transaction_id
         if tx is not None and not (hub_numbered and is_placeholder(tx)):
-            session = await uow.sessions.find_by_transaction(station.id, tx)
+            session = self._live.by_transaction(station.id, tx)
+            if session is None:
+                session = await uow.sessions.find_by_transaction(station.id, tx)
             if session is not None or not hub_numbered:
                 return session  # a station-made id we never saw is a transaction whose start was lost
         candidates = [

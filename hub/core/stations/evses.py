@@ -112,14 +112,14 @@ class Targets:
         return self.one.get(evse_no, self.every)
 
 
-@dataclass
+@dataclass(slots=True)
 class StationEntry:
-    """What this process knows about one station between database reads."""
+    """What this process knows about one station between database reads (one per station: kept small)."""
 
     station: Station | None
     loaded_at: datetime
     verified: bytes | None = None  # keyed digest of the password that last verified
-    refused: deque[bytes] = field(default_factory=lambda: deque(maxlen=8))
+    refused: deque[bytes] | None = None  # keyed digests of recently refused passwords (made at the first)
     last_seen_dirty: bool = False
     connections: int = 0
     connectors: dict[int, dict[int, EvseStatus]] = field(

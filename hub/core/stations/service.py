@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import hmac
+from collections import deque
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 
@@ -176,8 +177,7 @@ class ChargePointService:
         if entry is None:
             self._entries[station_id.upper()] = StationEntry(station=station, loaded_at=now)
         else:
-            entry.station, entry.verified = station, None
-            entry.refused.clear()
+            entry.station, entry.verified, entry.refused = station, None, None
             entry.forget_statuses()
         log.info("station_registered", station_id=station_id, location_id=location_id)
         await self._bus.publish_all(events)
@@ -236,12 +236,14 @@ class ChargePointService:
         digest = keyed(password)
         if entry.verified is not None and hmac.compare_digest(entry.verified, digest):
             return True
-        if any(hmac.compare_digest(digest, r) for r in entry.refused):
+        if entry.refused is not None and any(hmac.compare_digest(digest, r) for r in entry.refused):
             return False
         ok = await asyncio.to_thread(verify_password, password, password_hash)
         if ok:
             entry.verified = digest
         else:
+            if entry.refused is None:
+                entry.refused = deque(maxlen=8)
             entry.refused.append(digest)
         return ok
 
@@ -251,6 +253,7 @@ class ChargePointService:
             log.warning("station_connected_unadmitted", station_id=station_id)
             return
         entry.connections += 1
+        self._sessions.forget_station(station_id)
         now = self._clock.now()
         station = entry.station.model_copy(
             update={"connected": True, "protocol": protocol, "last_seen": now, "last_updated": now}

@@ -98,12 +98,12 @@ class SqlCdrRepository(SqlRepository):
         return None if row is None else to_core_cdr(row)
 
     async def add(self, cdr: Cdr) -> None:
-        result = await self._tx.write(insert_new(cdrs, self._dialect), from_core_cdr(cdr))
+        result = await self._tx.write_plain(insert_new(cdrs, self._dialect), from_core_cdr(cdr))
         if result.first() is None:
             raise ConflictError(f"CDR {cdr.id} exists already; CDRs are immutable")
 
     async def find_by_session(self, session_id: str) -> Sequence[Cdr]:
-        return [to_core_cdr(row) for row in await self._tx.read(_BY_SESSION, {"k": key(session_id)})]
+        return [to_core_cdr(row) for row in await self._tx.read_plain(_BY_SESSION, {"k": key(session_id)})]
 
     async def list(
         self,

@@ -16,7 +16,6 @@ from sqlalchemy import and_, bindparam, delete, func, insert, select, update
 from hub.core.models import Evse, Location, PartyRef
 from hub.storage.base import (
     SqlRepository,
-    dump_json,
     in_window,
     key,
     page,
@@ -24,9 +23,29 @@ from hub.storage.base import (
     party_of,
     upsert,
 )
+from hub.storage.cache import is_missing
 from hub.storage.tables import location_evses, locations
 
 _EVSES: TypeAdapter[tuple[Evse, ...]] = TypeAdapter(tuple[Evse, ...])
+_EVSE: TypeAdapter[Evse] = TypeAdapter(Evse)
+# An EVSE status change rewrites the location's whole EVSE list, but only one EVSE object is new: the JSON of
+# the unchanged (frozen, reusable) EVSE objects is remembered by identity (small: idle memory stays low).
+_EVSE_JSON: dict[int, tuple[Evse, str]] = {}
+_EVSE_JSON_MAX = 1024
+
+
+def evses_json(evses: tuple[Evse, ...]) -> str:
+    """The same text as `dump_json(_EVSES, evses)`, from per-EVSE pieces."""
+    parts = []
+    for evse in evses:
+        known = _EVSE_JSON.get(id(evse))
+        if known is None or known[0] is not evse:
+            if len(_EVSE_JSON) >= _EVSE_JSON_MAX:
+                _EVSE_JSON.clear()
+            known = _EVSE_JSON[id(evse)] = (evse, _EVSE.dump_json(evse).decode())
+        parts.append(known[1])
+    return "[" + ",".join(parts) + "]"
+
 
 _c = locations.c
 _PK = and_(_c.party_key == bindparam("party_key"), _c.id_key == bindparam("id_key"))
@@ -73,7 +92,7 @@ def from_core_location(location: Location) -> dict[str, Any]:
         "longitude": location.longitude,
         "time_zone": location.time_zone,
         "publish": location.publish,
-        "evses_json": dump_json(_EVSES, location.evses),
+        "evses_json": evses_json(location.evses),
         "evse_keys": evse_keys(location),
         "last_updated": location.last_updated,
     }
@@ -106,8 +125,23 @@ class SqlLocationRepository(SqlRepository):
         return to_core_location(row)
 
     async def get(self, party: PartyRef, location_id: str) -> Location | None:
-        row = (await self._tx.read(_GET, {"party_key": party.key(), "id_key": key(location_id)})).first()
-        return None if row is None else self._seen(row)
+        pk = (party.key(), key(location_id))
+        tx = self._tx
+        hit = tx.cached(("location", pk))
+        if not is_missing(hit):
+            if hit is None:
+                return None
+            location, keys = hit
+            tx.location_evse_keys[pk] = keys
+            return location  # type: ignore[no-any-return]
+        generation = tx.cache_generation
+        row = (await tx.read(_GET, {"party_key": pk[0], "id_key": pk[1]})).first()
+        if row is None:
+            tx.fill_cache(("location", pk), None, generation)
+            return None
+        location = self._seen(row)
+        tx.fill_cache(("location", pk), (location, row.evse_keys), generation)
+        return location
 
     async def find_by_evse(self, evse_uid: str) -> Location | None:
         row = (await self._tx.read(_FIND_BY_EVSE, {"evse_key": key(evse_uid)})).first()
@@ -119,18 +153,22 @@ class SqlLocationRepository(SqlRepository):
         new_keys = values["evse_keys"]
         changes = {name: value for name, value in values.items() if name not in ("party_key", "id_key")}
         changes["pk_party_key"], changes["pk_id_key"] = pk
+        # Staged first: whatever happens below, the cache learns the outcome only if the transaction commits.
+        self._tx.stage(("location", pk), (location, new_keys))
         if self._tx.location_evse_keys.get(pk) == new_keys:
             # The usual case (an EVSE status changed): one statement.
-            result = await self._tx.write(_UPDATE_SAME_EVSES, {**changes, "old_evse_keys": new_keys})
+            result = await self._tx.write_plain(
+                _UPDATE_SAME_EVSES, {**changes, "old_evse_keys": new_keys}, staged=True
+            )
             if result.rowcount == 1:
                 return
         old_keys = await self._lock_evse_keys(values)
         if old_keys is None:
             # An upsert: a concurrent first put of the same location must not fail (its EVSE rows are
             # replaced below, since None never equals the new keys).
-            await self._tx.write(upsert(locations, self._dialect), values)
+            await self._tx.write(upsert(locations, self._dialect), values, staged=True)
         else:
-            await self._tx.write(_UPDATE, changes)
+            await self._tx.write(_UPDATE, changes, staged=True)
         if old_keys != new_keys:
             await self._tx.write(_DELETE_EVSES, values)
             if new_keys:

@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import TypeAdapter
 from sqlalchemy import Sequence as SqlSequence
-from sqlalchemy import bindparam, exc, func, select, update
+from sqlalchemy import bindparam, exc, func, or_, select, update
 
 from hub.core.errors import ConflictError
 from hub.core.models import AuthMethod, ChargingPeriod, PartyRef, Session, SessionStatus, TokenType
@@ -51,7 +51,8 @@ _BY_TRANSACTION = (
 _BY_IDEMPOTENCY_KEY = select(sessions).where(_c.idempotency_key == bindparam("k")).limit(1)
 _ACTIVE_AT_STATION = (
     select(sessions)
-    .where(_c.station_key == bindparam("station_key"), _c.status.in_(_ACTIVE))
+    # OR rather than IN: an IN list is expanded per execution, which the plain (precompiled) path cannot do.
+    .where(_c.station_key == bindparam("station_key"), or_(*(_c.status == status for status in _ACTIVE)))
     .order_by(_c.start, _c.id)
 )
 _ACTIVE_AT_EVSE = _ACTIVE_AT_STATION.where(func.lower(_c.evse_uid) == bindparam("evse_key"))
@@ -64,6 +65,12 @@ _PENDING_REMOTE_START = (
     )
     .order_by(_c.start, _c.id)
     .limit(1)
+)
+_PENDING_BEFORE = (
+    select(sessions)
+    .where(_c.status == SessionStatus.PENDING.value, _c.start < bindparam("before"))
+    .order_by(_c.start, _c.id)
+    .limit(bindparam("limit"))
 )
 _ORDER = (_c.last_updated, _c.id)
 _NEXT_FROM_SEQUENCE = select(SqlSequence(TRANSACTION_NUMBER_SEQUENCE).next_value())
@@ -153,15 +160,15 @@ class SqlSessionRepository(SqlRepository):
     __slots__ = ()
 
     async def _one(self, statement: Any, params: dict[str, Any]) -> Session | None:
-        row = (await self._tx.read(statement, params)).first()
-        return None if row is None else to_core_session(row)
+        rows = await self._tx.read_plain(statement, params)
+        return to_core_session(rows[0]) if rows else None
 
     async def get(self, session_id: str) -> Session | None:
         return await self._one(_GET, {"k": key(session_id)})
 
     async def put(self, session: Session) -> None:
         try:
-            await self._tx.write(upsert(sessions, self._dialect), from_core_session(session))
+            await self._tx.write_plain(upsert(sessions, self._dialect), from_core_session(session))
         except exc.IntegrityError as error:
             # The only other unique index: another session holds this idempotency key.
             raise ConflictError(f"a session with idempotency key {session.idempotency_key} exists") from error
@@ -176,9 +183,9 @@ class SqlSessionRepository(SqlRepository):
 
     async def find_active(self, station_id: str, evse_uid: str | None = None) -> Sequence[Session]:
         if evse_uid is None:
-            rows = await self._tx.read(_ACTIVE_AT_STATION, {"station_key": key(station_id)})
+            rows = await self._tx.read_plain(_ACTIVE_AT_STATION, {"station_key": key(station_id)})
         else:
-            rows = await self._tx.read(
+            rows = await self._tx.read_plain(
                 _ACTIVE_AT_EVSE, {"station_key": key(station_id), "evse_key": key(evse_uid)}
             )
         return [to_core_session(row) for row in rows]
@@ -187,6 +194,10 @@ class SqlSessionRepository(SqlRepository):
         return await self._one(
             _PENDING_REMOTE_START, {"station_key": key(station_id), "remote_start_id": remote_start_id}
         )
+
+    async def find_pending(self, started_before: datetime, limit: int) -> Sequence[Session]:
+        rows = await self._tx.read(_PENDING_BEFORE, {"before": started_before, "limit": limit})
+        return [to_core_session(row) for row in rows]
 
     async def list(
         self,
@@ -208,7 +219,7 @@ class SqlSessionRepository(SqlRepository):
             return int((await self._tx.read(_NEXT_FROM_SEQUENCE)).scalar_one())
         # SQLite: the counter moves inside this transaction, under the write lock. The process remembers
         # the highest number it handed out, so a rolled-back unit of work never makes a number reappear.
-        result = await self._tx.write(_NEXT_FROM_COUNTER, {"floor": backend.last_transaction_number})
+        result = await self._tx.write_plain(_NEXT_FROM_COUNTER, {"floor": backend.last_transaction_number})
         number = int(result.scalar_one())
         if number > MAX_TRANSACTION_NUMBER:
             raise OverflowError("OCPP transaction numbers exhausted (2**31-1 handed out)")

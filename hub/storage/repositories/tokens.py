@@ -23,6 +23,7 @@ from hub.storage.base import (
     party_of,
     upsert,
 )
+from hub.storage.cache import is_missing
 from hub.storage.tables import tariffs, tokens
 
 _ELEMENTS: TypeAdapter[tuple[TariffElement, ...]] = TypeAdapter(tuple[TariffElement, ...])
@@ -81,15 +82,27 @@ class SqlTokenRepository(SqlRepository):
     __slots__ = ()
 
     async def get(self, uid: str, party: PartyRef | None = None) -> Token | None:
+        tx = self._tx
+        cache_key = ("token", (None if party is None else party.key(), key(uid)))
+        hit = tx.cached(cache_key)
+        if not is_missing(hit):
+            return hit  # type: ignore[no-any-return]
+        generation = tx.cache_generation
         if party is None:
-            result = await self._tx.read(_GET_ANY_TOKEN, {"uid_key": key(uid)})
+            result = await tx.read(_GET_ANY_TOKEN, {"uid_key": key(uid)})
         else:
-            result = await self._tx.read(_GET_TOKEN, {"party_key": party.key(), "uid_key": key(uid)})
+            result = await tx.read(_GET_TOKEN, {"party_key": party.key(), "uid_key": key(uid)})
         row = result.first()
-        return None if row is None else to_core_token(row)
+        token = None if row is None else to_core_token(row)
+        tx.fill_cache(cache_key, token, generation)
+        return token
 
     async def put(self, token: Token) -> None:
-        await self._tx.write(upsert(tokens, self._dialect), from_core_token(token))
+        # Dropped, not replaced: the party-less lookup's answer depends on every token with this uid.
+        uid_key = key(token.uid)
+        self._tx.stage(("token", (token.party.key(), uid_key)))
+        self._tx.stage(("token", (None, uid_key)))
+        await self._tx.write(upsert(tokens, self._dialect), from_core_token(token), staged=True)
 
     async def list(
         self, party: PartyRef | None = None, offset: int = 0, limit: int | None = None
@@ -138,14 +151,26 @@ class SqlTariffRepository(SqlRepository):
     __slots__ = ()
 
     async def get(self, party: PartyRef, tariff_id: str) -> Tariff | None:
-        row = (await self._tx.read(_GET_TARIFF, {"party_key": party.key(), "id_key": key(tariff_id)})).first()
-        return None if row is None else to_core_tariff(row)
+        tx = self._tx
+        cache_key = ("tariff", (party.key(), key(tariff_id)))
+        hit = tx.cached(cache_key)
+        if not is_missing(hit):
+            return hit  # type: ignore[no-any-return]
+        generation = tx.cache_generation
+        row = (await tx.read(_GET_TARIFF, {"party_key": party.key(), "id_key": key(tariff_id)})).first()
+        tariff = None if row is None else to_core_tariff(row)
+        tx.fill_cache(cache_key, tariff, generation)
+        return tariff
 
     async def put(self, tariff: Tariff) -> None:
-        await self._tx.write(upsert(tariffs, self._dialect), from_core_tariff(tariff))
+        self._tx.stage(("tariff", (tariff.party.key(), key(tariff.id))))
+        await self._tx.write(upsert(tariffs, self._dialect), from_core_tariff(tariff), staged=True)
 
     async def delete(self, party: PartyRef, tariff_id: str) -> None:
-        await self._tx.write(_DELETE_TARIFF, {"party_key": party.key(), "id_key": key(tariff_id)})
+        self._tx.stage(("tariff", (party.key(), key(tariff_id))))
+        await self._tx.write(
+            _DELETE_TARIFF, {"party_key": party.key(), "id_key": key(tariff_id)}, staged=True
+        )
 
     async def list(self, party: PartyRef | None = None) -> Sequence[Tariff]:
         statement = select(tariffs)

@@ -1,112 +1,47 @@
-"""A lean OCPP-J station simulator (1.6 and 2.0.1) for tests, demos and the benchmark.
+"""One simulated OCPP 1.6 / 2.0.1 station on one websocket (`SimulatedStation`).
 
-Own JSON framing over aiohttp's client websocket, no schema validation, no `ocpp.ChargePoint`: cheap enough to
-drive thousands of CALLs per second from one core. Imports the standard library and aiohttp only.
+Imports the standard library, aiohttp and the simulator's own modules only.
 """
 
 from __future__ import annotations
 
-import argparse
 import asyncio
-import base64
 import contextlib
 import inspect
 import itertools
 import json
-import os
-import random
-import signal
 import ssl as ssl_module
-import sys
 import time
 import uuid
-from collections import deque
-from collections.abc import Awaitable, Callable, Iterable, MutableSequence, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-from typing import Any, TextIO
+from collections.abc import Awaitable, Callable, MutableSequence, Sequence
+from datetime import datetime, timedelta
+from typing import Any
 from urllib.parse import quote, unquote, urlsplit
 
 import aiohttp
 
-OCPP16 = "ocpp1.6"
-OCPP201 = "ocpp2.0.1"
-PROTOCOLS = (OCPP16, OCPP201)
-DEFAULT_ID_TAG = "04A1B2C3D4E5F6"
-LATENCY_SAMPLES = 200_000
-ENERGY_REGISTER = "Energy.Active.Import.Register"
-RFID_TOKEN_TYPE = "ISO14443"  # noqa: S105 -- 2.0.1 IdTokenEnumType of a plain RFID card
-
-# OCPP-J message type ids (OCPP-J 1.6 §4.1, 2.0.1 Part 4 §4.1)
-CALL, CALLRESULT, CALLERROR = 2, 3, 4
-
-_dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
-
-Handler = Callable[[dict[str, Any]], "Awaitable[dict[str, Any]] | dict[str, Any]"]
-AfterHook = Callable[[dict[str, Any], dict[str, Any]], "Awaitable[None] | None"]
-
-# 1.6 connector states that 2.0.1 reports as one "Occupied" connectorStatus (spec notes §1)
-_OCCUPIED_16 = frozenset({"Preparing", "Charging", "SuspendedEV", "SuspendedEVSE", "Finishing"})
-
-
-class StationCallError(Exception):
-    """The hub answered a CALL with a CALLERROR (or a handler wants to answer one)."""
-
-    def __init__(self, code: str, description: str = "", details: dict[str, Any] | None = None) -> None:
-        super().__init__(f"{code}: {description}" if description else code)
-        self.code = code
-        self.description = description
-        self.details = details or {}
-
-
-class StationClosedError(ConnectionError):
-    """The websocket is not open (never connected, closed by us or by the hub)."""
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
-def format_timestamp(moment: datetime) -> str:
-    """RFC 3339 UTC with milliseconds and `Z`, as both OCPP versions expect."""
-    if moment.tzinfo is None:
-        raise ValueError("timestamps must be timezone-aware")
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def basic_auth(username: str, password: str) -> str:
-    """The `Authorization` header value of HTTP Basic auth (RFC 7617, UTF-8)."""
-    return "Basic " + base64.b64encode(f"{username}:{password}".encode()).decode("ascii")
-
-
-def client_ssl_context(
-    ca_file: str | os.PathLike[str] | None = None,
-    cert_file: str | os.PathLike[str] | None = None,
-    key_file: str | os.PathLike[str] | None = None,
-) -> ssl_module.SSLContext:
-    """A TLS ≥ 1.2 client context trusting `ca_file` (profile 2), with a client certificate (profile 3)."""
-    context = ssl_module.create_default_context(cafile=os.fspath(ca_file) if ca_file else None)
-    context.minimum_version = ssl_module.TLSVersion.TLSv1_2
-    if cert_file is not None:
-        context.load_cert_chain(os.fspath(cert_file), os.fspath(key_file) if key_file else None)
-    return context
-
-
-@dataclass
-class SimTransaction:
-    """A transaction as the simulated station knows it."""
-
-    id: str  # 1.6: the hub's integer as text; 2.0.1: the station's own uuid
-    evse: int
-    id_tag: str
-    meter_start_wh: int
-    register_wh: int
-    started_at: datetime
-    seq_no: int = 0  # 2.0.1: the next TransactionEvent's seqNo
-    remote_start_id: int | None = None
-    start_response: dict[str, Any] = field(default_factory=dict)
-    ended: bool = False
-    stop_response: dict[str, Any] | None = None
+from hub.ocpp.simulator.common import (
+    _OCCUPIED_16,
+    CALL,
+    CALLERROR,
+    CALLRESULT,
+    DEFAULT_ID_TAG,
+    ENERGY_REGISTER,
+    OCPP16,
+    OCPP201,
+    PROTOCOLS,
+    RFID_TOKEN_TYPE,
+    AfterHook,
+    Handler,
+    SimTransaction,
+    StationCallError,
+    StationClosedError,
+    _dumps,
+    basic_auth,
+    format_timestamp,
+    utc_now,
+)
+from hub.ocpp.simulator.replies import default_after_hooks, default_handlers
 
 
 class SimulatedStation:
@@ -171,8 +106,8 @@ class SimulatedStation:
         self.boot_response: dict[str, Any] | None = None
         self.errors: list[BaseException] = []  # exceptions of background work (after hooks)
         self.calls_sent = 0
-        self.handlers: dict[str, Handler] = self._default_handlers()
-        self.after: dict[str, AfterHook] = self._default_after_hooks()
+        self.handlers: dict[str, Handler] = default_handlers(self)
+        self.after: dict[str, AfterHook] = default_after_hooks(self)
 
         self._session = session
         self._own_session = False
@@ -715,11 +650,11 @@ class SimulatedStation:
         tx_id = await self.start(evse, id_tag, meter_start, begin)
         for index in range(1, samples + 1):
             if meter_interval_s > 0:
-                await _pause(meter_interval_s, stop_event)
+                await pause_unless_stopped(meter_interval_s, stop_event)
             register = meter_start + energy_wh * index // (samples + 1)
             await self.meter(evse, tx_id, register, begin + step * index if duration else None)
         if meter_interval_s > 0:
-            await _pause(meter_interval_s, stop_event)
+            await pause_unless_stopped(meter_interval_s, stop_event)
         end = begin + duration if duration else None
         await self.stop(tx_id, meter_start + energy_wh, end, id_tag=id_tag)
         await self.status(evse, "Available", timestamp=end)
@@ -738,165 +673,8 @@ class SimulatedStation:
         tx = self.transactions.get(tx_id)
         return tx if tx is not None and not tx.ended else None
 
-    def _default_handlers(self) -> dict[str, Handler]:
-        accepted: Handler = lambda _payload: {"status": "Accepted"}  # noqa: E731
 
-        def remote_stop(payload: dict[str, Any]) -> dict[str, Any]:
-            known = self._active(str(payload.get("transactionId"))) is not None
-            return {"status": "Accepted" if known else "Rejected"}
-
-        def get_configuration(payload: dict[str, Any]) -> dict[str, Any]:
-            keys = payload.get("key") or list(self.configuration)
-            known = [
-                {"key": k, "readonly": False, "value": self.configuration[k]}
-                for k in keys
-                if k in self.configuration
-            ]
-            unknown = [k for k in keys if k not in self.configuration]
-            return (
-                {"configurationKey": known, "unknownKey": unknown} if unknown else {"configurationKey": known}
-            )
-
-        def change_configuration(payload: dict[str, Any]) -> dict[str, Any]:
-            self.configuration[str(payload["key"])] = str(payload["value"])
-            return {"status": "Accepted"}
-
-        def get_variables(payload: dict[str, Any]) -> dict[str, Any]:
-            results = []
-            for item in payload.get("getVariableData", []):
-                key = (item["component"]["name"], item["variable"]["name"])
-                result: dict[str, Any] = {"component": item["component"], "variable": item["variable"]}
-                if key in self.variables:
-                    result |= {"attributeStatus": "Accepted", "attributeValue": self.variables[key]}
-                else:
-                    result["attributeStatus"] = "UnknownVariable"
-                results.append(result)
-            return {"getVariableResult": results}
-
-        def set_variables(payload: dict[str, Any]) -> dict[str, Any]:
-            results = []
-            for item in payload.get("setVariableData", []):
-                key = (item["component"]["name"], item["variable"]["name"])
-                self.variables[key] = str(item["attributeValue"])
-                results.append(
-                    {
-                        "attributeStatus": "Accepted",
-                        "component": item["component"],
-                        "variable": item["variable"],
-                    }
-                )
-            return {"setVariableResult": results}
-
-        def composite_schedule(payload: dict[str, Any]) -> dict[str, Any]:
-            unit = payload.get("chargingRateUnit") or "A"
-            periods = [{"startPeriod": 0, "limit": 32.0 if unit == "A" else 22000.0}]
-            start = format_timestamp(self.clock())
-            if self.is_v201:
-                schedule = {
-                    "evseId": payload.get("evseId", 0),
-                    "duration": payload.get("duration", 0),
-                    "scheduleStart": start,
-                    "chargingRateUnit": unit,
-                    "chargingSchedulePeriod": periods,
-                }
-                return {"status": "Accepted", "schedule": schedule}
-            return {
-                "status": "Accepted",
-                "connectorId": payload.get("connectorId", 0),
-                "scheduleStart": start,
-                "chargingSchedule": {
-                    "duration": payload.get("duration", 0),
-                    "chargingRateUnit": unit,
-                    "chargingSchedulePeriod": periods,
-                },
-            }
-
-        return {
-            # OCPP 1.6
-            "RemoteStartTransaction": accepted,
-            "RemoteStopTransaction": remote_stop,
-            "GetConfiguration": get_configuration,
-            "ChangeConfiguration": change_configuration,
-            "GetLocalListVersion": lambda _p: {"listVersion": 0},
-            "GetDiagnostics": lambda _p: {},
-            "UpdateFirmware": lambda _p: {},
-            # OCPP 2.0.1
-            "RequestStartTransaction": accepted,
-            "RequestStopTransaction": remote_stop,
-            "GetVariables": get_variables,
-            "SetVariables": set_variables,
-            "GetTransactionStatus": lambda _p: {"messagesInQueue": False, "ongoingIndicator": False},
-            "GetBaseReport": accepted,
-            # both
-            "Reset": accepted,
-            "UnlockConnector": lambda _p: {"status": "Unlocked"},
-            "ReserveNow": accepted,
-            "CancelReservation": accepted,
-            "ChangeAvailability": accepted,
-            "TriggerMessage": accepted,
-            "SetChargingProfile": accepted,
-            "ClearChargingProfile": accepted,
-            "GetCompositeSchedule": composite_schedule,
-            "SendLocalList": accepted,
-            "ClearCache": accepted,
-            "DataTransfer": accepted,
-        }
-
-    def _default_after_hooks(self) -> dict[str, AfterHook]:
-        async def remote_start_16(request: dict[str, Any], response: dict[str, Any]) -> None:
-            if response.get("status") != "Accepted":
-                return
-            evse = int(request.get("connectorId") or self._free_evse())
-            await self.status(evse, "Preparing")
-            await self.start(evse, str(request["idTag"]))
-            await self.status(evse, "Charging")
-
-        async def request_start_201(request: dict[str, Any], response: dict[str, Any]) -> None:
-            if response.get("status") != "Accepted":
-                return
-            evse = int(request.get("evseId") or self._free_evse())
-            token = request["idToken"]
-            await self.status(evse, "Occupied")
-            await self.start(
-                evse,
-                str(token["idToken"]),
-                remote_start_id=request.get("remoteStartId"),
-                token_type=str(token["type"]),
-            )
-
-        async def remote_stop(request: dict[str, Any], response: dict[str, Any]) -> None:
-            tx = self._active(str(request.get("transactionId")))
-            if response.get("status") != "Accepted" or tx is None:
-                return
-            await self.stop(tx.id, reason="Remote")
-            await self.status(tx.evse, "Finishing")
-            await self.status(tx.evse, "Available")
-
-        async def trigger(request: dict[str, Any], response: dict[str, Any]) -> None:
-            if response.get("status") != "Accepted":
-                return
-            message = request.get("requestedMessage")
-            if message == "Heartbeat":
-                await self.heartbeat()
-            elif message == "BootNotification":
-                await self.boot(reason="Triggered")
-            elif message == "StatusNotification":
-                evse_field = request.get("evse") if self.is_v201 else None
-                wanted = evse_field.get("id") if isinstance(evse_field, dict) else request.get("connectorId")
-                busy = {tx.evse for tx in self.transactions.values() if not tx.ended}
-                for evse in [int(wanted)] if wanted is not None else range(1, self.connectors + 1):
-                    await self.status(evse, "Charging" if evse in busy else "Available")
-
-        return {
-            "RemoteStartTransaction": remote_start_16,
-            "RequestStartTransaction": request_start_201,
-            "RemoteStopTransaction": remote_stop,
-            "RequestStopTransaction": remote_stop,
-            "TriggerMessage": trigger,
-        }
-
-
-async def _pause(seconds: float, stop_event: asyncio.Event | None) -> None:
+async def pause_unless_stopped(seconds: float, stop_event: asyncio.Event | None) -> None:
     """Wait `seconds` of simulated charging, or less when `stop_event` is set (demo shutdown)."""
     if stop_event is None:
         await asyncio.sleep(seconds)
@@ -904,315 +682,3 @@ async def _pause(seconds: float, stop_event: asyncio.Event | None) -> None:
     with contextlib.suppress(TimeoutError):
         async with asyncio.timeout(seconds):
             await stop_event.wait()
-
-
-# ---------------------------------------------------------------------- many stations
-
-
-@dataclass
-class SimulationStats:
-    """What `run_simulation` measured. Latencies are CALL round-trip times in seconds."""
-
-    stations: int
-    connected: int = 0
-    booted: int = 0
-    sessions: int = 0
-    calls: int = 0
-    energy_wh: int = 0
-    call_errors: int = 0
-    failures: list[str] = field(default_factory=list)
-    elapsed_s: float = 0.0
-    # the most recent CALL round trips (bounded, so a demo can run for days)
-    latencies: deque[float] = field(default_factory=lambda: deque(maxlen=LATENCY_SAMPLES))
-
-    @property
-    def calls_per_s(self) -> float:
-        return self.calls / self.elapsed_s if self.elapsed_s > 0 else 0.0
-
-    def percentile_ms(self, fraction: float) -> float:
-        return percentile(self.latencies, fraction) * 1000
-
-    def summary(self) -> str:
-        line = (
-            f"{self.connected}/{self.stations} stations, {self.sessions} sessions, "
-            f"{self.energy_wh / 1000:.1f} kWh, "
-            f"{self.calls} CALLs in {self.elapsed_s:.1f} s ({self.calls_per_s:.0f}/s)"
-        )
-        if self.latencies:
-            line += f", p50 {self.percentile_ms(0.5):.1f} ms, p99 {self.percentile_ms(0.99):.1f} ms"
-        return line + f", {self.call_errors} CallErrors, {len(self.failures)} failures"
-
-
-def percentile(values: Iterable[float], fraction: float) -> float:
-    """Nearest-rank percentile (0 for no values)."""
-    ordered = sorted(values)
-    if not ordered:
-        return 0.0
-    index = min(len(ordered) - 1, max(0, round(fraction * len(ordered) + 0.5) - 1))
-    return ordered[index]
-
-
-def station_ids(count: int, prefix: str = "CP", start: int = 1) -> list[str]:
-    """`CP001`, `CP002`, … (at least three digits)."""
-    width = max(3, len(str(start + count - 1)))
-    return [f"{prefix}{number:0{width}d}" for number in range(start, start + count)]
-
-
-async def run_simulation(
-    url: str,
-    stations: int | Iterable[str],
-    protocol: str = OCPP16,
-    sessions: int | None = 1,
-    *,
-    password_for: Callable[[str], str | None] | None = None,
-    meter_interval_s: float = 0.0,
-    samples: int = 3,
-    energy_wh: int = 7_400,
-    id_tags: Sequence[str] = (DEFAULT_ID_TAG,),
-    duration_s: float | None = None,
-    pause_between_sessions_s: float = 0.0,
-    station_prefix: str = "CP",
-    ssl: ssl_module.SSLContext | None = None,
-    connect_concurrency: int = 100,
-    call_timeout_s: float = 30.0,
-    progress: TextIO | None = sys.stdout,
-    progress_interval_s: float = 1.0,
-    stop: asyncio.Event | None = None,
-    announce_sessions: bool = False,
-) -> SimulationStats:
-    """Run stations concurrently: connect, boot, status Available per connector, then charging sessions on
-    EVSE 1 (Authorize, Status, Start, MeterValues × samples, Stop, Status, Heartbeat = 6 + samples CALLs).
-
-    `sessions` per station (None or 0: no limit — until `duration_s`, `stop` or cancellation). Prints a
-    progress line to `progress` (None: quiet), with `announce_sessions` one line per finished session, and
-    returns the stats; a station that fails is recorded in `failures` and the others go on."""
-    ids = station_ids(stations, station_prefix) if isinstance(stations, int) else list(stations)
-    stats = SimulationStats(stations=len(ids))
-    stop_event = stop if stop is not None else asyncio.Event()
-    limit = sessions or None
-    started = time.perf_counter()
-    deadline = started + duration_s if duration_s is not None else None
-    gate = asyncio.Semaphore(max(1, connect_concurrency))
-    everyone: list[SimulatedStation] = []
-    jitter = random.Random(len(ids))
-
-    def keep_going(done: int) -> bool:
-        if stop_event.is_set() or (limit is not None and done >= limit):
-            return False
-        return deadline is None or time.perf_counter() < deadline
-
-    async def one(index: int, station_id: str, client: aiohttp.ClientSession) -> None:
-        station = SimulatedStation(
-            url,
-            station_id,
-            protocol,
-            password=password_for(station_id) if password_for is not None else None,
-            ssl=ssl,
-            session=client,
-            latencies=stats.latencies,
-            call_timeout_s=call_timeout_s,
-        )
-        everyone.append(station)
-        id_tag = id_tags[index % len(id_tags)]
-        try:
-            async with gate:
-                await station.connect()
-            stats.connected += 1
-            boot = await station.boot()
-            if boot.get("status") != "Accepted":
-                stats.failures.append(f"{station_id}: BootNotification answered {boot.get('status')}")
-                return
-            stats.booted += 1
-            for evse in range(1, station.connectors + 1):
-                await station.status(evse, "Available")
-            done = 0
-            while keep_going(done):
-                tx_id = await station.charge(
-                    id_tag, 1, energy_wh, samples, meter_interval_s=meter_interval_s, stop_event=stop_event
-                )
-                await station.heartbeat()
-                done += 1
-                stats.sessions += 1
-                stats.energy_wh += energy_wh
-                if announce_sessions and progress is not None:
-                    print(
-                        f"[simulate] {station_id}: charged {energy_wh / 1000:.1f} kWh with {id_tag} "
-                        f"(transaction {tx_id})",
-                        file=progress,
-                        flush=True,
-                    )
-                if pause_between_sessions_s > 0 and keep_going(done):
-                    await _pause(pause_between_sessions_s * (0.5 + jitter.random()), stop_event)
-        except StationCallError as error:
-            stats.call_errors += 1
-            stats.failures.append(f"{station_id}: CallError {error}")
-        except Exception as error:  # one broken station must not end the others' sessions; it is reported
-            stats.failures.append(f"{station_id}: {type(error).__name__} {error}")
-        finally:
-            await station.close()
-
-    async def report() -> None:
-        assert progress is not None
-        while True:
-            await asyncio.sleep(progress_interval_s)
-            stats.elapsed_s = time.perf_counter() - started
-            stats.calls = sum(station.calls_sent for station in everyone)
-            print(f"[simulate] {stats.summary()}", file=progress, flush=True)
-
-    connector = aiohttp.TCPConnector(limit=0, ssl=ssl if ssl is not None else True)
-    async with aiohttp.ClientSession(connector=connector) as client:
-        reporter = asyncio.create_task(report()) if progress is not None else None
-        try:
-            await asyncio.gather(*(one(index, sid, client) for index, sid in enumerate(ids)))
-        finally:
-            if reporter is not None:
-                reporter.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await reporter
-    stats.elapsed_s = time.perf_counter() - started
-    stats.calls = sum(station.calls_sent for station in everyone)
-    if progress is not None:
-        print(f"[simulate] done: {stats.summary()}", file=progress, flush=True)
-        for failure in stats.failures[:10]:
-            print(f"[simulate]   {failure}", file=progress, flush=True)
-    return stats
-
-
-# ---------------------------------------------------------------------- CLI: python -m hub simulate
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--url", required=True, help="the hub's OCPP base URL, e.g. ws://127.0.0.1:8080/ocpp")
-    parser.add_argument("--stations", type=int, default=1, help="number of stations (default 1)")
-    parser.add_argument(
-        "--station",
-        action="append",
-        dest="station_ids",
-        metavar="ID",
-        help="explicit station id (repeatable)",
-    )
-    parser.add_argument(
-        "--prefix", default="CP", help="station id prefix for --stations (default CP → CP001…)"
-    )
-    parser.add_argument(
-        "--protocol", choices=PROTOCOLS, default=OCPP16, help="OCPP version (default ocpp1.6)"
-    )
-    parser.add_argument(
-        "--sessions",
-        type=int,
-        default=None,
-        help="sessions per station (default 1; 0 = until --duration or Ctrl-C)",
-    )
-    parser.add_argument(
-        "--duration", type=float, default=None, help="keep charging in a loop for S seconds (demo mode)"
-    )
-    parser.add_argument(
-        "--password",
-        default=None,
-        help="Basic-auth password of every station (default: env HUB_SIM_PASSWORD)",
-    )
-    parser.add_argument(
-        "--id-tag", action="append", dest="id_tags", help=f"token uid (default {DEFAULT_ID_TAG})"
-    )
-    parser.add_argument(
-        "--energy-wh", type=int, default=7_400, help="energy per session in Wh (default 7400)"
-    )
-    parser.add_argument("--samples", type=int, default=3, help="meter values per session (default 3)")
-    parser.add_argument(
-        "--meter-interval",
-        type=float,
-        default=None,
-        help="seconds between meter values (default 0; 2 in demo mode)",
-    )
-    parser.add_argument("--ca-file", help="CA certificate to trust for wss:// (security profile 2/3)")
-    parser.add_argument("--cert-file", help="client certificate (security profile 3)")
-    parser.add_argument("--key-file", help="client certificate's private key (security profile 3)")
-    parser.add_argument("--quiet", action="store_true", help="print only the final line")
-
-
-async def run_from_args(args: argparse.Namespace) -> int:
-    """Exit code 0 when every station completed its sessions, 1 otherwise."""
-    demo = args.duration is not None or args.sessions == 0
-    sessions = args.sessions if args.sessions is not None else (0 if demo else 1)
-    meter_interval = args.meter_interval if args.meter_interval is not None else (2.0 if demo else 0.0)
-    password = args.password if args.password is not None else os.environ.get("HUB_SIM_PASSWORD")
-    ssl_context = None
-    if args.ca_file or args.cert_file:
-        ssl_context = client_ssl_context(args.ca_file, args.cert_file, args.key_file)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    installed = []
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError, RuntimeError):
-            loop.add_signal_handler(signum, stop.set)
-            installed.append(signum)
-    try:
-        stats = await run_simulation(
-            args.url,
-            args.station_ids or args.stations,
-            args.protocol,
-            sessions,
-            password_for=(lambda _sid: password) if password is not None else None,
-            meter_interval_s=meter_interval,
-            samples=args.samples,
-            energy_wh=args.energy_wh,
-            id_tags=args.id_tags or (DEFAULT_ID_TAG,),
-            duration_s=args.duration,
-            pause_between_sessions_s=meter_interval,
-            station_prefix=args.prefix,
-            ssl=ssl_context,
-            progress=None if args.quiet else sys.stdout,
-            progress_interval_s=10.0 if demo else 1.0,
-            stop=stop,
-            announce_sessions=demo,
-        )
-    finally:
-        for signum in installed:
-            loop.remove_signal_handler(signum)
-    if args.quiet:
-        print(stats.summary())
-    return 0 if not stats.failures and stats.booted == stats.stations else 1
-
-
-async def run_demo(
-    url: str,
-    station_ids: Sequence[str],
-    *,
-    protocol: str = OCPP16,
-    passwords: dict[str, str] | None = None,
-    stop: asyncio.Event | None = None,
-    ssl: ssl_module.SSLContext | None = None,
-    id_tags: Sequence[str] = (DEFAULT_ID_TAG,),
-    meter_interval_s: float = 2.0,
-    progress: TextIO | None = sys.stdout,
-) -> SimulationStats:
-    """`python -m hub serve --demo`: the stations charge in a loop (a session every ~10 s per station) until
-    `stop` is set or the task is cancelled, so a newcomer sees sessions and CDRs appear. Set `stop` and
-    await the task to end the sessions in flight cleanly; cancelling leaves them open on the hub."""
-    known = passwords or {}
-    return await run_simulation(
-        url,
-        station_ids,
-        protocol,
-        None,
-        password_for=known.get,
-        meter_interval_s=meter_interval_s,
-        pause_between_sessions_s=meter_interval_s,
-        id_tags=id_tags,
-        ssl=ssl,
-        progress=progress,
-        progress_interval_s=30.0,
-        stop=stop,
-        announce_sessions=True,
-    )
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """`python -m hub.ocpp.simulator …` (the same as `python -m hub simulate …`)."""
-    parser = argparse.ArgumentParser(prog="python -m hub simulate", description="Simulated OCPP stations")
-    add_arguments(parser)
-    return asyncio.run(run_from_args(parser.parse_args(argv)))
-
-
-if __name__ == "__main__":
-    sys.exit(main())
