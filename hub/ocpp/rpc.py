@@ -591,7 +591,11 @@ class Connection:
                 raise violation
         context = HandlerContext(self.station_id, self.api, self, item.message_id)
         try:
-            response = await handler(context, item.payload)
+            # Every log line the core writes while handling this message carries both ids.
+            with structlog.contextvars.bound_contextvars(
+                station_id=self.station_id, message_id=item.message_id
+            ):
+                response = await handler(context, item.payload)
         except OcppCallError:
             raise
         except HubError as exc:
