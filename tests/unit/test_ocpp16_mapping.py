@@ -1,5 +1,6 @@
 """OCPP 1.6 wire <-> core mapping: timestamps, statuses, idTagInfo, transaction reports, sampled values
-(strings, Wh default, Celcius, clamping), charging limits and command answers; plus the dispatch table."""
+(strings, Wh default, Celcius, clamping, overflow dropped), charging limits and command answers; plus
+the dispatch table."""
 
 from __future__ import annotations
 
@@ -234,7 +235,7 @@ def test_units_are_normalised() -> None:
     assert samples[2].phase == "L1"
 
 
-def test_unusable_values_are_skipped_and_absurd_ones_clamped() -> None:
+def test_unusable_and_absurd_values_are_skipped_implausible_ones_clamped() -> None:
     samples = mapping.to_meter_samples(
         _mv(
             {"value": "not a number"},
@@ -247,8 +248,7 @@ def test_unusable_values_are_skipped_and_absurd_ones_clamped() -> None:
         )
     )
     assert [(s.value, s.unit) for s in samples] == [
-        (Decimal(1000000000), "kWh"),
-        (Decimal(0), "kWh"),
+        (Decimal(0), "kWh"),  # a register below zero is clamped; the overflow is dropped
         (Decimal(100), "Percent"),
     ]
 
@@ -256,7 +256,7 @@ def test_unusable_values_are_skipped_and_absurd_ones_clamped() -> None:
 @given(st.integers(min_value=0, max_value=10**12))
 def test_wh_register_strings_become_exact_kwh(wh: int) -> None:
     (sample,) = mapping.to_meter_samples(_mv({"value": str(wh), "unit": "Wh"}))
-    assert sample.value * 1000 == min(Decimal(wh), Decimal(10**12))
+    assert sample.value * 1000 == Decimal(wh)
 
 
 # --- commands -----------------------------------------------------------------------------------------

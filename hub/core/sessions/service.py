@@ -48,14 +48,7 @@ class SessionService(SessionParts):
         cdrs: CdrService,
         currency: str,
     ) -> None:
-        self._db = db
-        self._bus = bus
-        self._clock = clock
-        self._ids = ids
-        self._authorization = authorization
-        self._cdrs = cdrs
-        self._currency = currency
-        self._live = LiveSessions()
+        super().__init__(db, bus, clock, ids, authorization, cdrs, currency, live=LiveSessions())
         parts = (db, bus, clock, ids, authorization, cdrs, currency)
         self._starts = TransactionStarts(*parts, live=self._live)
         self._updates = TransactionUpdates(*parts, live=self._live)

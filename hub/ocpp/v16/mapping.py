@@ -22,6 +22,7 @@ from hub.core.models import (
     MeterSample,
     StationCommandReply,
 )
+from hub.ocpp import metering
 from hub.ocpp.v16 import policy
 
 
@@ -182,52 +183,6 @@ def wire_transaction_id(transaction_id: str | None) -> int | None:
 
 # --- Meter values ------------------------------------------------------------------------------------
 
-ENERGY_ACTIVE = "Energy.Active.Import.Register"
-
-# Unit on the wire -> (core unit, factor).
-_UNIT_FACTORS: Mapping[str, tuple[str, Decimal]] = MappingProxyType(
-    {
-        "Wh": ("kWh", Decimal("0.001")),
-        "kWh": ("kWh", Decimal(1)),
-        "varh": ("kvarh", Decimal("0.001")),
-        "kvarh": ("kvarh", Decimal(1)),
-        "W": ("W", Decimal(1)),
-        "kW": ("W", Decimal(1000)),
-        "var": ("var", Decimal(1)),
-        "kvar": ("var", Decimal(1000)),
-        "VA": ("VA", Decimal(1)),
-        "kVA": ("VA", Decimal(1000)),
-        "A": ("A", Decimal(1)),
-        "V": ("V", Decimal(1)),
-        "Celsius": ("Celsius", Decimal(1)),
-        "Celcius": ("Celsius", Decimal(1)),  # 1.6 errata: both spellings occur
-        "Percent": ("Percent", Decimal(1)),
-    }
-)
-
-
-def _default_unit(measurand: str) -> str:
-    """1.6 defaults every unit to Wh; for measurands that cannot be Wh use their natural unit."""
-    if measurand.startswith("Energy.Reactive"):
-        return "varh"
-    if measurand.startswith("Energy"):
-        return "Wh"
-    if measurand.startswith("Power.Reactive"):
-        return "var"
-    if measurand == "Power.Factor":
-        return ""
-    if measurand.startswith("Power"):
-        return "W"
-    if measurand.startswith("Current"):
-        return "A"
-    if measurand == "Voltage":
-        return "V"
-    if measurand == "Temperature":
-        return "Celsius"
-    if measurand == "SoC":
-        return "Percent"
-    return ""
-
 
 def _parse_decimal(text: Any) -> Decimal | None:
     if isinstance(text, bool) or not isinstance(text, str | int | float):
@@ -237,19 +192,6 @@ def _parse_decimal(text: Any) -> Decimal | None:
     except InvalidOperation:
         return None
     return value if value.is_finite() else None
-
-
-def normalise_value(value: Decimal, unit: str) -> tuple[Decimal, str]:
-    """(value, wire unit) -> (value, core unit) clamped into the plausible range of that unit."""
-    if unit == "K":
-        value, core_unit = value - Decimal("273.15"), "Celsius"
-    elif unit == "Fahrenheit":
-        value, core_unit = (value - 32) * 5 / 9, "Celsius"
-    else:
-        core_unit, factor = _UNIT_FACTORS.get(unit, (unit, Decimal(1)))
-        value = value * factor
-    low, high = policy.METER_BOUNDS.get(core_unit, policy.DEFAULT_BOUNDS)
-    return min(max(value, low), high), core_unit
 
 
 def to_meter_samples(meter_values: Iterable[Mapping[str, Any]]) -> tuple[MeterSample, ...]:
@@ -264,8 +206,11 @@ def to_meter_samples(meter_values: Iterable[Mapping[str, Any]]) -> tuple[MeterSa
             number = _parse_decimal(sampled.get("value"))
             if number is None:
                 continue
-            measurand = sampled.get("measurand") or ENERGY_ACTIVE
-            value, unit = normalise_value(number, sampled.get("unit") or _default_unit(measurand))
+            measurand = sampled.get("measurand") or metering.ENERGY_ACTIVE_IMPORT
+            normalised = metering.normalise(number, sampled.get("unit") or metering.default_unit(measurand))
+            if normalised is None:
+                continue  # firmware garbage (counter overflow)
+            value, unit = normalised
             samples.append(
                 MeterSample(
                     timestamp=timestamp,

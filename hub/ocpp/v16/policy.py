@@ -104,21 +104,5 @@ TRIGGER_MESSAGES = MappingProxyType(
     }
 )
 
-# Plausibility bounds for sampled values after normalisation (kWh, W, A, V, °C, %): a firmware overflow once
-# reported ~1.8 billion connectors (lbbrhzn/ocpp#1997); values are clamped into these ranges.
-METER_BOUNDS = MappingProxyType(
-    {
-        "kWh": (Decimal(0), Decimal("1000000000")),
-        "kvarh": (Decimal(0), Decimal("1000000000")),
-        "W": (Decimal("-1000000000"), Decimal("1000000000")),
-        "var": (Decimal("-1000000000"), Decimal("1000000000")),
-        "VA": (Decimal("-1000000000"), Decimal("1000000000")),
-        "A": (Decimal("-1000000"), Decimal("1000000")),
-        "V": (Decimal("-1000000"), Decimal("1000000")),
-        "Celsius": (Decimal(-273), Decimal(10000)),
-        "Percent": (Decimal(0), Decimal(100)),
-    }
-)
-DEFAULT_BOUNDS = (Decimal("-1000000000000"), Decimal("1000000000000"))
 # meterStart / meterStop are integer Wh: 0 … 10^12 Wh (1 TWh).
 METER_WH_MAX = Decimal("1000000000000")

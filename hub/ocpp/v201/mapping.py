@@ -21,6 +21,7 @@ from hub.core.models import (
     StationCommandReply,
     TokenType,
 )
+from hub.ocpp import metering
 
 
 class WireValueError(ValueError):
@@ -158,54 +159,7 @@ def to_id_token_info(decision: AuthorizationDecision) -> dict[str, Any]:
 
 # --- Meter values -------------------------------------------------------------------------------
 
-DEFAULT_MEASURAND = "Energy.Active.Import.Register"
-
-# The schema's default unit is Wh for every measurand; that is right for energy only, so the default
-# follows the measurand's family.
-_DEFAULT_UNITS: tuple[tuple[str, str], ...] = (
-    ("Energy.Reactive", "varh"),
-    ("Energy.Apparent", "VAh"),
-    ("Energy", "Wh"),
-    ("Power.Reactive", "var"),
-    ("Power.Factor", ""),
-    ("Power", "W"),
-    ("Current", "A"),
-    ("Voltage", "V"),
-    ("Frequency", "Hz"),
-    ("SoC", "Percent"),
-)
-
-# unit as sent -> (normalised unit, factor): energy in k-units, power in W/var/VA (MeterSample's contract).
-_UNIT_NORMALISATION: Mapping[str, tuple[str, Decimal]] = {
-    "wh": ("kWh", Decimal("0.001")),
-    "kwh": ("kWh", Decimal(1)),
-    "varh": ("kvarh", Decimal("0.001")),
-    "kvarh": ("kvarh", Decimal(1)),
-    "vah": ("kVAh", Decimal("0.001")),
-    "kvah": ("kVAh", Decimal(1)),
-    "w": ("W", Decimal(1)),
-    "kw": ("W", Decimal(1000)),
-    "var": ("var", Decimal(1)),
-    "kvar": ("var", Decimal(1000)),
-    "va": ("VA", Decimal(1)),
-    "kva": ("VA", Decimal(1000)),
-    "a": ("A", Decimal(1)),
-    "v": ("V", Decimal(1)),
-    "percent": ("Percent", Decimal(1)),
-    "celsius": ("Celsius", Decimal(1)),
-    "celcius": ("Celsius", Decimal(1)),  # 1.6 errata spelling, still seen on 2.0.1 firmware
-    "hz": ("Hz", Decimal(1)),
-}
-
-# Readings beyond this (in normalised units) are firmware garbage (counter overflow), not measurements.
-ABSURD_VALUE = Decimal(10) ** 12
-
-
-def default_unit(measurand: str) -> str:
-    for prefix, unit in _DEFAULT_UNITS:
-        if measurand.startswith(prefix):
-            return unit
-    return "Wh"
+DEFAULT_MEASURAND = metering.ENERGY_ACTIVE_IMPORT
 
 
 def to_decimal(value: Any) -> Decimal:
@@ -231,10 +185,10 @@ def normalise_value(value: Any, unit: str, multiplier: int = 0) -> tuple[Decimal
     number = to_decimal(value)
     if not -30 <= multiplier <= 30:
         raise WireValueError(f"multiplier {multiplier} out of range")
-    scaled = number.scaleb(multiplier)
-    target, factor = _UNIT_NORMALISATION.get(unit.lower(), (unit, Decimal(1)))
-    result = scaled * factor
-    return (result.normalize() if result else Decimal(0)), target
+    normalised = metering.normalise(number, unit, multiplier)
+    if normalised is None:
+        raise WireValueError(f"{value!r} {unit} is beyond any plausible reading")
+    return normalised
 
 
 def to_meter_samples(meter_values: Iterable[Mapping[str, Any]]) -> tuple[MeterSample, ...]:
@@ -245,10 +199,13 @@ def to_meter_samples(meter_values: Iterable[Mapping[str, Any]]) -> tuple[MeterSa
         for sampled in meter_value.get("sampledValue", ()):
             measurand = sampled.get("measurand", DEFAULT_MEASURAND)
             unit_of_measure = sampled.get("unitOfMeasure") or {}
-            unit = unit_of_measure.get("unit") or default_unit(measurand)
-            value, unit = normalise_value(sampled["value"], unit, int(unit_of_measure.get("multiplier", 0)))
-            if abs(value) > ABSURD_VALUE:
-                continue
+            unit = unit_of_measure.get("unit") or metering.default_unit(measurand)
+            try:
+                value, unit = normalise_value(
+                    sampled["value"], unit, int(unit_of_measure.get("multiplier", 0))
+                )
+            except WireValueError:
+                continue  # not a number, or firmware garbage (counter overflow)
             samples.append(
                 MeterSample(
                     timestamp=timestamp,
