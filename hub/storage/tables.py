@@ -141,6 +141,7 @@ class SessionRow(StorageTable, table=True):
         Index("ix_sessions_idempotency", "idempotency_key", unique=True),
         Index("ix_sessions_remote_start", "station_key", "remote_start_id"),
         Index("ix_sessions_station_status", "station_key", "status"),
+        Index("ix_sessions_status_start", "status", "start"),
         Index("ix_sessions_updated", "last_updated", "id"),
         Index("ix_sessions_party_updated", "party_key", "last_updated"),
     )
