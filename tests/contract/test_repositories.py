@@ -59,7 +59,7 @@ async def test_party_put_replaces_and_list_is_ordered_by_key(database: Any) -> N
     assert [p.ref.key() for p in listed] == ["DE*MSP", "NL*CPO"]
     assert listed[1] == renamed
     assert (
-        await read(database, lambda uow: uow.parties.get(PartyRef(country_code="BE", party_id="XXX"))) is None
+        await read(database, lambda uow: uow.parties.get(PartyRef(country_code="BE", party_id="ZZZ"))) is None
     )
 
 
