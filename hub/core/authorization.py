@@ -100,6 +100,19 @@ class InjectedTokens:
                 return injection
         return None
 
+    def find_guard(self, station_id: str, uid: str | None, remote_start_id: int | None) -> Injection | None:
+        """Like `find_start`, but also an injection already taken up by a PENDING session: a station's start
+        takes its lock so that a cancel (STOP_SESSION of the PENDING session) cannot interleave with it."""
+        self._purge()
+        for injection in reversed(self._items):
+            if not injection.starts_session or injection.station_id.upper() != station_id.upper():
+                continue
+            if remote_start_id is not None and injection.remote_start_id == remote_start_id:
+                return injection
+            if uid is not None and injection.token.uid.upper() == uid.upper():
+                return injection
+        return None
+
     def find_session(self, session_id: str) -> Injection | None:
         """The live injection whose START_SESSION made (or was taken up by) session `session_id`."""
         self._purge()

@@ -51,7 +51,7 @@ class TransactionStarts(SessionParts):
             need_verdict = False
             duplicate: Session | None = None
             write: Write | None = None
-            candidate = self._authorization.injected.find_start(
+            candidate = self._authorization.injected.find_guard(
                 station.id, report.id_tag, report.remote_start_id
             )
             async with (
