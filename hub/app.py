@@ -18,6 +18,7 @@ from aiohttp import web
 
 from hub.core.chargepoint import ChargePointApi
 from hub.core.clock import Clock, SystemClock
+from hub.core.errors import InvalidRequestError
 from hub.core.events import EventBus
 from hub.core.metrics import METRICS
 from hub.core.models import (
@@ -37,7 +38,7 @@ from hub.core.services import Core, CoreOptions, build_core
 from hub.ocpp.gateway import OcppGateway
 from hub.ocpp.server import OcppServerConfig, setup_ocpp
 from hub.scheduler import HubScheduler
-from hub.settings import Settings
+from hub.settings import Settings, SettingsError
 from hub.storage.db import open_database
 from hub.web import setup_operator_routes
 from ocpi_modules.v2_2_1.tariffs import to_core_tariff
@@ -203,11 +204,14 @@ async def seed_from_settings(core: Core, settings: Settings, now: datetime) -> S
             exclude={"last_updated"}
         ):
             await core.locations.put(location.model_copy(update={"last_updated": now}))
-    for t in settings.tariffs:
+    for i, t in enumerate(settings.tariffs):
         path = settings.resolve(t.file)
-        data = json.loads(path.read_text(encoding="utf-8"))
-        data.setdefault("id", t.id)
-        tariff = to_core_tariff(data, default_party=PartyRef.parse(t.party))
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            data.setdefault("id", t.id)
+            tariff = to_core_tariff(data, default_party=PartyRef.parse(t.party))
+        except (OSError, ValueError, InvalidRequestError) as exc:  # JSONDecodeError is a ValueError
+            raise SettingsError(f"tariffs[{i}] ({t.id}): {path}: {exc}") from None
         await core.tariffs.put(tariff.model_copy(update={"id": t.id, "party": PartyRef.parse(t.party)}))
     for s in settings.ocpp.stations:
         connectors = tuple(

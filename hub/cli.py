@@ -133,6 +133,9 @@ def serve(config_path: Path, *, demo: bool = False) -> int:
     raise_file_limit()
     try:
         asyncio.run(_serve(settings, demo=demo))
+    except SettingsError as exc:  # found while seeding what config.toml declares (e.g. a tariff file)
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     except OSError as exc:
         log.error("serve_failed", error=str(exc))
         return 1

@@ -241,6 +241,13 @@ class Settings(Section):
                 )
         return self
 
+    @model_validator(mode="after")
+    def _files_exist(self) -> Settings:
+        for i, tariff in enumerate(self.tariffs):
+            if not self.resolve(tariff.file).is_file():
+                raise ValueError(f"tariffs[{i}].file: {self.resolve(tariff.file)} does not exist")
+        return self
+
     def resolve(self, path: Path) -> Path:
         return path if path.is_absolute() else self.base_dir / path
 

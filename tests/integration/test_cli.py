@@ -67,6 +67,23 @@ def test_serve_refuses_a_misspelt_key_naming_it(tmp_path: Path) -> None:
     assert "unknown key 'hub.lisen'" in result.stderr
 
 
+def test_serve_refuses_a_broken_tariff_file_naming_it(tmp_path: Path) -> None:
+    (tmp_path / "broken.json").write_text('{"id": "STD", "currency": "EUR", "elements": [', encoding="utf-8")
+    config = tmp_path / "config.toml"
+    config.write_text(
+        '[hub]\nlisten = "127.0.0.1:0"\n'
+        f'database_url = "sqlite:///{tmp_path / "hub.db"}"\n'
+        '[[tariffs]]\nid = "STD"\nparty = "NL*CPO"\nfile = "broken.json"\n',
+        encoding="utf-8",
+    )
+
+    result = run_hub("serve", "--config", str(config))
+
+    assert result.returncode == 2
+    assert "tariffs[0] (STD)" in result.stderr
+    assert "broken.json" in result.stderr
+
+
 def wait_for_health(url: str, process: subprocess.Popen[str], deadline_s: float = 30) -> dict[str, object]:
     deadline = time.monotonic() + deadline_s
     while time.monotonic() < deadline:

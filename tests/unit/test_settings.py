@@ -86,3 +86,10 @@ def test_passwords_do_not_appear_in_repr() -> None:
 def test_tls_needs_both_certificate_and_key() -> None:
     with pytest.raises(SettingsError, match="cert_file and key_file go together"):
         Settings.from_mapping({"tls": {"cert_file": "server.pem"}}, environ={})
+
+
+def test_a_missing_tariff_file_is_named(tmp_path: Path) -> None:
+    raw = {"tariffs": [{"id": "STD", "party": "NL*CPO", "file": "nowhere/standard.json"}]}
+
+    with pytest.raises(SettingsError, match=r"tariffs\[0\]\.file: .*nowhere/standard\.json does not exist"):
+        Settings.from_mapping(raw, base_dir=tmp_path, environ={})
