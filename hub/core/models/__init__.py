@@ -1,0 +1,105 @@
+"""Protocol-neutral models of the charge-point core: parties, locations, stations, tokens, sessions,
+CDRs, tariffs, commands, alarms and outbox messages (one module per subject, all re-exported here).
+
+Imports the standard library and pydantic only. Money and energy are Decimal, times aware UTC.
+"""
+
+from hub.core.models.base import (
+    CoreModel,
+    Party,
+    PartyProtocol,
+    PartyRef,
+    Role,
+)
+from hub.core.models.commands import (
+    Command,
+    CommandResultType,
+    CommandType,
+    StationCommandReply,
+)
+from hub.core.models.locations import (
+    Capability,
+    Connector,
+    ConnectorFormat,
+    Evse,
+    EvseStatus,
+    Location,
+    PowerType,
+)
+from hub.core.models.records import (
+    Alarm,
+    OutboxMessage,
+    StationNotification,
+)
+from hub.core.models.sessions import (
+    AuthMethod,
+    Cdr,
+    CdrCost,
+    ChargingPeriod,
+    Dimension,
+    DimensionType,
+    MeterSample,
+    Session,
+    SessionStatus,
+)
+from hub.core.models.stations import (
+    BootStatus,
+    ConnectorState,
+    Station,
+)
+from hub.core.models.tariffs import (
+    PriceComponent,
+    PriceComponentType,
+    Tariff,
+    TariffElement,
+)
+from hub.core.models.tokens import (
+    AuthorizationDecision,
+    AuthorizationStatus,
+    Token,
+    TokenType,
+    WhitelistType,
+)
+
+__all__ = [
+    "Alarm",
+    "AuthMethod",
+    "AuthorizationDecision",
+    "AuthorizationStatus",
+    "BootStatus",
+    "Capability",
+    "Cdr",
+    "CdrCost",
+    "ChargingPeriod",
+    "Command",
+    "CommandResultType",
+    "CommandType",
+    "Connector",
+    "ConnectorFormat",
+    "ConnectorState",
+    "CoreModel",
+    "Dimension",
+    "DimensionType",
+    "Evse",
+    "EvseStatus",
+    "Location",
+    "MeterSample",
+    "OutboxMessage",
+    "Party",
+    "PartyProtocol",
+    "PartyRef",
+    "PowerType",
+    "PriceComponent",
+    "PriceComponentType",
+    "Role",
+    "Session",
+    "SessionStatus",
+    "Station",
+    "StationCommandReply",
+    "StationNotification",
+    "Tariff",
+    "TariffElement",
+    "Token",
+    "TokenType",
+    "WhitelistType",
+]
