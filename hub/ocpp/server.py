@@ -21,7 +21,8 @@ from aiohttp import WSCloseCode, hdrs, web
 
 from hub.core.chargepoint import ChargePointApi
 from hub.ocpp.gateway import OcppGateway
-from hub.ocpp.rpc import Connection, RpcOptions, VersionSpec
+from hub.ocpp.protocol import RpcOptions, VersionSpec
+from hub.ocpp.rpc import Connection
 
 _log = structlog.get_logger("hub.ocpp.server")
 

@@ -151,7 +151,12 @@ def _sqlite_engine(url: URL, memory: bool) -> AsyncEngine:
         try:
             if not memory:
                 cursor.execute("PRAGMA journal_mode=WAL")
-                cursor.execute("PRAGMA wal_autocheckpoint=0")  # done off the loop (Backend.committed)
+                # Checkpoints run off the loop (Backend.committed). SQLite's own, on the writer's connection,
+                # stays as a safety net at 10,000 pages (~40 MB) in case those cannot keep up (a PASSIVE
+                # checkpoint racing steady writes may never let the WAL restart), and the WAL file is cut back
+                # to 64 MiB once it restarts, so its size stays bounded either way.
+                cursor.execute("PRAGMA wal_autocheckpoint=10000")
+                cursor.execute("PRAGMA journal_size_limit=67108864")
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS:d}")

@@ -67,6 +67,7 @@ class Backend:
         self.wal_file: str | None = None
         self._commits = 0
         self._checkpoint: asyncio.Future[None] | None = None
+        self.checkpoints_run = 0
         self._idle: list[AsyncConnection] = []
 
     def committed(self) -> None:
@@ -82,6 +83,7 @@ class Backend:
 
     def _checkpoint_done(self, _future: asyncio.Future[None]) -> None:
         self._checkpoint = None
+        self.checkpoints_run += 1
 
     async def wait_checkpoint(self) -> None:
         """Wait for a background checkpoint still running (before the engine is disposed)."""

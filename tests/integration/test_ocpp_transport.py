@@ -34,7 +34,8 @@ from hub.core.metrics import METRICS
 from hub.core.models import AuthorizationDecision, AuthorizationStatus, BootStatus, MeterSample
 from hub.ocpp.errors import CallErrorReceived
 from hub.ocpp.gateway import OcppGateway
-from hub.ocpp.rpc import Connection, HandlerContext, VersionSpec
+from hub.ocpp.protocol import HandlerContext, VersionSpec
+from hub.ocpp.rpc import Connection
 from hub.ocpp.server import OcppServerConfig, basic_credentials, identity_from_path, setup_ocpp
 from hub.ocpp.simulator import SimulatedStation, StationCallError
 from hub.ocpp.v16 import VERSION as V16

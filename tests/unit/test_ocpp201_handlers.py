@@ -33,7 +33,8 @@ from hub.core.models import (
 )
 from hub.ocpp import schemas
 from hub.ocpp.errors import FormatViolationCallError
-from hub.ocpp.rpc import Connection, HandlerContext
+from hub.ocpp.protocol import HandlerContext
+from hub.ocpp.rpc import Connection
 from hub.ocpp.v201 import VERSION, handlers, policy
 
 NOW = datetime(2026, 1, 1, 12, tzinfo=UTC)

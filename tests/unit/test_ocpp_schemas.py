@@ -22,7 +22,7 @@ from hub.ocpp.errors import (
     ProtocolCallError,
     TypeConstraintViolationCallError,
 )
-from hub.ocpp.rpc import dumps, fingerprint, loads
+from hub.ocpp.protocol import dumps, fingerprint, loads
 
 V16 = schemas.package_schema_dir("v16")
 V201 = schemas.package_schema_dir("v201")

@@ -5,7 +5,7 @@ Imports the standard library, hub.core, the shared hub.ocpp modules and this pac
 
 from __future__ import annotations
 
-from hub.ocpp.rpc import VersionSpec
+from hub.ocpp.protocol import VersionSpec
 from hub.ocpp.schemas import package_schema_dir
 from hub.ocpp.v16 import policy
 from hub.ocpp.v16.commands import StationCommands

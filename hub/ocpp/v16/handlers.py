@@ -12,7 +12,7 @@ from typing import Any
 
 from hub.core.chargepoint import ChargePointEvent
 from hub.ocpp.errors import FormatViolationCallError
-from hub.ocpp.rpc import HandlerContext
+from hub.ocpp.protocol import HandlerContext
 from hub.ocpp.v16 import mapping
 
 Payload = dict[str, Any]

@@ -20,7 +20,7 @@ from hub.core.chargepoint import (
 )
 from hub.core.models import ConnectorState, SessionStatus
 from hub.ocpp.errors import FormatViolationCallError, OcppCallError
-from hub.ocpp.rpc import HandlerContext
+from hub.ocpp.protocol import HandlerContext
 from hub.ocpp.v201 import mapping
 
 Payload = dict[str, Any]
