@@ -41,6 +41,7 @@ from hub.scheduler import HubScheduler
 from hub.settings import Settings, SettingsError
 from hub.storage.db import open_database
 from hub.web import setup_operator_routes
+from hub.web_admin import setup_admin_routes
 from ocpi_modules.v2_2_1.tariffs import to_core_tariff
 
 log = structlog.get_logger(__name__)
@@ -114,6 +115,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
         }
 
     setup_operator_routes(app, health)
+    setup_admin_routes(app, settings.admin.token, lambda: app.get(CORE_KEY), gateway)
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         db = await open_database(settings.hub.database_url)

@@ -1,4 +1,5 @@
-"""`python -m hub …`: the operator's command line (serve, simulate, certs, config check).
+"""`python -m hub …`: the operator's command line (serve, simulate, certs, config check, station commands
+through the operator API).
 
 Composition layer: may import anything.
 """
@@ -8,12 +9,16 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import json
+import os
 import resource
 import signal
 import ssl
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
+from urllib.parse import quote
 
 import structlog
 from aiohttp import web
@@ -23,6 +28,7 @@ from hub.settings import Settings, SettingsError
 log = structlog.get_logger("hub.cli")
 
 DEFAULT_CONFIG = "config.toml"
+DEFAULT_ADMIN_URL = "http://127.0.0.1:8080"
 # How long `serve --demo` lets the demo stations finish their sessions at shutdown before cancelling them.
 DEMO_GRACE_S = 5.0
 
@@ -58,6 +64,9 @@ def build_parser() -> argparse.ArgumentParser:
     config_commands = config.add_subparsers(dest="config_command", metavar="CONFIG_COMMAND", required=True)
     check = config_commands.add_parser("check", help="validate config.toml and print a summary")
     check.add_argument("--config", default=DEFAULT_CONFIG, help="path to config.toml (default: %(default)s)")
+
+    station = commands.add_parser("station", help="drive stations through a running hub's operator API")
+    add_station_arguments(station)
     return parser
 
 
@@ -77,7 +86,109 @@ def main(argv: Sequence[str] | None = None) -> int:
         return certs_module.run_from_args(args)
     if args.command == "config":
         return config_check(Path(args.config))
+    if args.command == "station":
+        return asyncio.run(station_command(args))
     raise AssertionError(args.command)  # argparse rejects unknown commands
+
+
+def add_station_arguments(parser: argparse.ArgumentParser) -> None:
+    """`python -m hub station …`: one sub-command per operator API endpoint (README, Operator API)."""
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--url", default=DEFAULT_ADMIN_URL, help="the hub's base URL (default: %(default)s)")
+    common.add_argument(
+        "--token",
+        default=os.environ.get("HUB_ADMIN_TOKEN", ""),
+        help="the [admin] token (default: environment HUB_ADMIN_TOKEN)",
+    )
+    actions = parser.add_subparsers(dest="station_command", metavar="STATION_COMMAND", required=True)
+    actions.add_parser("list", parents=[common], help="list stations: connected, boot status, last seen")
+    reset = actions.add_parser("reset", parents=[common], help="reset a station")
+    reset.add_argument("station_id")
+    reset.add_argument("--hard", action="store_true", help="hard reset (default: soft)")
+    availability = actions.add_parser("availability", parents=[common], help="change an EVSE's availability")
+    availability.add_argument("station_id")
+    availability.add_argument("--evse", type=int, default=0, help="EVSE number, 0 = whole station")
+    state = availability.add_mutually_exclusive_group(required=True)
+    state.add_argument("--operative", dest="operative", action="store_true")
+    state.add_argument("--inoperative", dest="operative", action="store_false")
+    trigger = actions.add_parser("trigger", parents=[common], help="ask a station to send a message")
+    trigger.add_argument("station_id")
+    trigger.add_argument("message", help="BootNotification, Heartbeat, StatusNotification, MeterValues, …")
+    trigger.add_argument("--evse", type=int, default=None)
+    config_get = actions.add_parser("config-get", parents=[common], help="read configuration keys")
+    config_get.add_argument("station_id")
+    config_get.add_argument("keys", nargs="*", help="keys to read (none: all)")
+    config_set = actions.add_parser("config-set", parents=[common], help="change one configuration key")
+    config_set.add_argument("station_id")
+    config_set.add_argument("key")
+    config_set.add_argument("value")
+    start = actions.add_parser("start", parents=[common], help="start a session with a token")
+    start.add_argument("station_id")
+    start.add_argument("--token-uid", required=True)
+    start.add_argument("--evse-uid", default=None)
+    start.add_argument("--wait", type=float, default=None, help="seconds to wait for the station's result")
+    stop = actions.add_parser("stop", parents=[common], help="stop a session")
+    stop.add_argument("station_id")
+    stop.add_argument("session_id")
+    stop.add_argument("--wait", type=float, default=None, help="seconds to wait for the station's result")
+
+
+ApiRequest = tuple[str, str, dict[str, Any] | None, list[tuple[str, str]]]
+
+
+def station_request(args: argparse.Namespace) -> ApiRequest:
+    """(method, path, JSON body, query) of a `station` sub-command."""
+    action = args.station_command
+    if action == "list":
+        return "GET", "/admin/stations", None, []
+    base = f"/admin/stations/{quote(args.station_id, safe='')}"
+    wait = [("wait", str(args.wait))] if getattr(args, "wait", None) is not None else []
+    if action == "reset":
+        return "POST", f"{base}/reset", {"hard": args.hard}, []
+    if action == "availability":
+        return "POST", f"{base}/change-availability", {"evse": args.evse, "operative": args.operative}, []
+    if action == "trigger":
+        return "POST", f"{base}/trigger-message", {"message": args.message, "evse": args.evse}, []
+    if action == "config-get":
+        return "GET", f"{base}/configuration", None, [("key", key) for key in args.keys]
+    if action == "config-set":
+        return "POST", f"{base}/configuration", {"key": args.key, "value": args.value}, []
+    if action == "start":
+        return "POST", f"{base}/start", {"token_uid": args.token_uid, "evse_uid": args.evse_uid}, wait
+    if action == "stop":
+        return "POST", f"{base}/stop", {"session_id": args.session_id}, wait
+    raise AssertionError(action)  # argparse rejects unknown sub-commands
+
+
+async def station_command(args: argparse.Namespace) -> int:
+    """Call the operator API; print the JSON answer (exit 0 on 2xx, else 1 with the error on stderr)."""
+    import aiohttp
+
+    method, path, body, query = station_request(args)
+    headers = {"Authorization": f"Bearer {args.token}"} if args.token else {}
+    timeout = aiohttp.ClientTimeout(total=(getattr(args, "wait", None) or 0) + 60)
+    try:
+        async with (
+            aiohttp.ClientSession(timeout=timeout) as session,
+            session.request(
+                method, args.url.rstrip("/") + path, json=body, params=query, headers=headers
+            ) as response,
+        ):
+            text = await response.text()
+            ok = 200 <= response.status < 300
+    except (aiohttp.ClientError, TimeoutError) as exc:
+        print(f"error: cannot reach {args.url}: {exc or type(exc).__name__}", file=sys.stderr)
+        return 1
+    try:
+        answer = json.loads(text)
+    except ValueError:
+        answer = None
+    if ok:
+        print(json.dumps(answer, indent=2, ensure_ascii=False) if answer is not None else text)
+        return 0
+    error = answer.get("error") if isinstance(answer, dict) else None
+    print(f"error: HTTP {response.status}: {error or text.strip()}", file=sys.stderr)
+    return 1
 
 
 def load_settings_or_exit(path: Path) -> Settings:

@@ -208,6 +208,12 @@ class DemoSection(Section):
     protocol: Literal["ocpp1.6", "ocpp2.0.1"] = "ocpp1.6"
 
 
+class AdminSection(Section):
+    """The operator API under `/admin/` (hub/web_admin.py); disabled (404) while `token` is empty."""
+
+    token: str = Field(default="", repr=False)
+
+
 class Settings(Section):
     hub: HubSection = HubSection()
     parties: tuple[PartySection, ...] = ()
@@ -220,6 +226,7 @@ class Settings(Section):
     interconnect: InterconnectSection = InterconnectSection()
     tls: TlsSection = TlsSection()
     demo: DemoSection = DemoSection()
+    admin: AdminSection = AdminSection()
     base_dir: Path = Path()  # where relative file paths (tariff files, certificates) are resolved
 
     @model_validator(mode="after")
@@ -294,7 +301,8 @@ def describe_errors(source: str, exc: ValidationError) -> str:
 def apply_environment(data: dict[str, Any], environ: Mapping[str, str]) -> dict[str, Any]:
     """Environment overrides, so no secret has to live in config.toml.
 
-    HUB_DATABASE_URL, HUB_PUBLIC_URL, HUB_LISTEN; HUB_STATION_PASSWORD_<ID> for `[[ocpp.stations]] password`
+    HUB_DATABASE_URL, HUB_PUBLIC_URL, HUB_LISTEN; HUB_ADMIN_TOKEN for `[admin] token`;
+    HUB_STATION_PASSWORD_<ID> for `[[ocpp.stations]] password`
     (ID upper-cased, non-alphanumerics as `_`); HUB_INTERCONNECT_<OPERATORID>_<FIELD> for a partner's secrets.
     """
     hub = dict(data.get("hub", {}))
@@ -306,6 +314,8 @@ def apply_environment(data: dict[str, Any], environ: Mapping[str, str]) -> dict[
         if environ.get(env):
             hub[key] = environ[env]
     data["hub"] = hub
+    if environ.get("HUB_ADMIN_TOKEN"):
+        data["admin"] = {**dict(data.get("admin", {})), "token": environ["HUB_ADMIN_TOKEN"]}
     ocpp = dict(data.get("ocpp", {}))
     stations = []
     for station in ocpp.get("stations", []) or []:

@@ -353,6 +353,20 @@ class ChargePointService:
         entry = self._entries.get(station_id.upper())
         return entry.station if entry is not None else None
 
+    async def list_stations(self) -> list[Station]:
+        """Every known station (stored), with this process's fresher in-memory facts where it has them."""
+        async with self._db.unit_of_work() as uow:
+            stored = await uow.stations.list()
+        return [self.station(s.id) or s for s in stored]
+
+    async def get_station(self, station_id: str) -> Station | None:
+        """One station by id (case-insensitive), fresher in-memory facts first; None when unknown."""
+        known = self.station(station_id)
+        if known is not None:
+            return known
+        async with self._db.unit_of_work() as uow:
+            return await uow.stations.get(station_id)
+
     async def status(self, station_id: str, report: StatusReport) -> None:
         entry = await self._entry(station_id)
         station = entry.station
