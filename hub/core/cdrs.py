@@ -13,7 +13,7 @@ import structlog
 
 from hub.core.clock import Clock, IdGenerator
 from hub.core.models import Cdr, CdrCost, PartyRef, Session, Tariff
-from hub.core.outbox import Topic, outbox_message, session_key
+from hub.core.outbox import Topic, add_change, session_key
 from hub.core.ports import Database, PricingPort, UnitOfWork
 from hub.core.tariffs import find_tariff
 
@@ -81,8 +81,6 @@ class CdrService:
             last_updated=now,
         )
         await uow.cdrs.add(cdr)
-        await uow.outbox.add(
-            outbox_message(Topic.CDR_CREATED, session_key(session.id), cdr.model_dump(mode="json"), now)
-        )
+        await add_change(uow, Topic.CDR_CREATED, session_key(session.id), cdr, now)
         log.info("cdr_created", cdr_id=cdr.id, session_id=session.id, total=str(cost.total_excl_vat))
         return cdr

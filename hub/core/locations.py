@@ -14,7 +14,7 @@ from hub.core.clock import Clock
 from hub.core.errors import NotFoundError
 from hub.core.events import DomainEvent, EventBus, LocationChanged
 from hub.core.models import Evse, Location, PartyRef
-from hub.core.outbox import Topic, location_key, outbox_message, same_content
+from hub.core.outbox import Topic, add_change, location_key, same_content
 from hub.core.ports import Database, UnitOfWork
 
 
@@ -109,12 +109,5 @@ async def save_location(
     if same_content(existing, location):
         return []
     await uow.locations.put(location)
-    await uow.outbox.add(
-        outbox_message(
-            Topic.LOCATION_UPDATED,
-            location_key(location.party, location.id),
-            location.model_dump(mode="json"),
-            now,
-        )
-    )
+    await add_change(uow, Topic.LOCATION_UPDATED, location_key(location.party, location.id), location, now)
     return [LocationChanged(location=location)]

@@ -11,6 +11,7 @@ from enum import StrEnum
 from typing import Any
 
 from hub.core.models import CoreModel, OutboxMessage, PartyRef
+from hub.core.ports import UnitOfWork
 
 
 class Topic(StrEnum):
@@ -50,6 +51,11 @@ def tariff_key(party: PartyRef, tariff_id: str) -> str:
 def outbox_message(topic: Topic, key: str, payload: dict[str, Any], now: datetime) -> OutboxMessage:
     """An undelivered row for every receiver (`target` None: the drainer fans out), due now."""
     return OutboxMessage(topic=str(topic), key=key, payload=payload, created=now, next_attempt_at=now)
+
+
+async def add_change(uow: UnitOfWork, topic: Topic, key: str, model: CoreModel, now: datetime) -> None:
+    """Write, in `uow`'s transaction, the outbox row that tells receivers about `model` as it now is."""
+    await uow.outbox.add(outbox_message(topic, key, model.model_dump(mode="json"), now))
 
 
 def same_content(old: CoreModel | None, new: CoreModel) -> bool:

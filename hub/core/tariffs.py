@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from hub.core.clock import Clock
 from hub.core.events import EventBus, TariffChanged
 from hub.core.models import PartyRef, Tariff
-from hub.core.outbox import Topic, outbox_message, same_content, tariff_key
+from hub.core.outbox import Topic, add_change, outbox_message, same_content, tariff_key
 from hub.core.ports import Database, UnitOfWork
 
 
@@ -28,13 +28,8 @@ class TariffService:
                 assert existing is not None
                 return existing
             await uow.tariffs.put(tariff)
-            await uow.outbox.add(
-                outbox_message(
-                    Topic.TARIFF_UPDATED,
-                    tariff_key(tariff.party, tariff.id),
-                    tariff.model_dump(mode="json"),
-                    self._clock.now(),
-                )
+            await add_change(
+                uow, Topic.TARIFF_UPDATED, tariff_key(tariff.party, tariff.id), tariff, self._clock.now()
             )
             await uow.commit()
         await self._bus.publish(TariffChanged(tariff=tariff))

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from hub.core.clock import Clock
 from hub.core.events import EventBus, TokenChanged
 from hub.core.models import PartyRef, Token
-from hub.core.outbox import Topic, outbox_message, same_content, token_key
+from hub.core.outbox import Topic, add_change, same_content, token_key
 from hub.core.ports import Database
 
 
@@ -28,13 +28,8 @@ class TokenService:
                 assert existing is not None
                 return existing
             await uow.tokens.put(token)
-            await uow.outbox.add(
-                outbox_message(
-                    Topic.TOKEN_UPDATED,
-                    token_key(token.party, token.uid),
-                    token.model_dump(mode="json"),
-                    self._clock.now(),
-                )
+            await add_change(
+                uow, Topic.TOKEN_UPDATED, token_key(token.party, token.uid), token, self._clock.now()
             )
             await uow.commit()
         await self._bus.publish(TokenChanged(token=token))

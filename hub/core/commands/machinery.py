@@ -30,7 +30,7 @@ from hub.core.models import (
     SessionStatus,
     StationCommandReply,
 )
-from hub.core.outbox import Topic, command_key, outbox_message
+from hub.core.outbox import Topic, add_change, command_key
 from hub.core.ports import Database, StationGateway, UnitOfWork
 from hub.core.sessions import SessionService
 from hub.core.tasks import TaskRegistry
@@ -205,11 +205,7 @@ class CommandMachinery:
         events: list[DomainEvent] = []
         async with self._db.unit_of_work() as uow:
             await uow.commands.put(answered)
-            await uow.outbox.add(
-                outbox_message(
-                    Topic.COMMAND_RESULT, command_key(command.id), answered.model_dump(mode="json"), now
-                )
-            )
+            await add_change(uow, Topic.COMMAND_RESULT, command_key(command.id), answered, now)
             if result is CommandResultType.ACCEPTED and on_accepted is not None:
                 events.extend(await on_accepted(uow, answered, now))
             await uow.commit()

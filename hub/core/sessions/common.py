@@ -28,7 +28,7 @@ from hub.core.models import (
     Station,
     Tariff,
 )
-from hub.core.outbox import Topic, outbox_message, session_key
+from hub.core.outbox import Topic, add_change, session_key
 from hub.core.ports import Database, UnitOfWork
 from hub.core.tariffs import find_tariff
 
@@ -106,9 +106,7 @@ async def save_session(
 ) -> SessionUpdated:
     """Store a session with its `session.updated` outbox row; returns the event to publish after commit."""
     await uow.sessions.put(session)
-    await uow.outbox.add(
-        outbox_message(Topic.SESSION_UPDATED, session_key(session.id), session.model_dump(mode="json"), now)
-    )
+    await add_change(uow, Topic.SESSION_UPDATED, session_key(session.id), session, now)
     return SessionUpdated(session=session, created=created)
 
 

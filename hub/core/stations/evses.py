@@ -28,7 +28,7 @@ from hub.core.models import (
     PartyRef,
     Station,
 )
-from hub.core.outbox import Topic, location_key, outbox_message
+from hub.core.outbox import Topic, add_change, location_key, outbox_message
 from hub.core.ports import UnitOfWork
 
 log = structlog.get_logger(__name__)
@@ -282,9 +282,7 @@ async def write_evse_changes(
     await uow.locations.put(location)
     key = location_key(location.party, location.id)
     if structural:
-        await uow.outbox.add(
-            outbox_message(Topic.LOCATION_UPDATED, key, location.model_dump(mode="json"), now)
-        )
+        await add_change(uow, Topic.LOCATION_UPDATED, key, location, now)
     for change in changes:
         evse = location.evse(change.evse_uid)
         assert evse is not None
@@ -349,11 +347,4 @@ async def update_alarms(
 
 async def save_location_row(uow: UnitOfWork, location: Location, now: datetime) -> None:
     await uow.locations.put(location)
-    await uow.outbox.add(
-        outbox_message(
-            Topic.LOCATION_UPDATED,
-            location_key(location.party, location.id),
-            location.model_dump(mode="json"),
-            now,
-        )
-    )
+    await add_change(uow, Topic.LOCATION_UPDATED, location_key(location.party, location.id), location, now)
