@@ -25,7 +25,8 @@ log = structlog.get_logger(__name__)
 Deliverer = Callable[[OutboxMessage], Awaitable[None]]
 
 MAX_BACKOFF = timedelta(hours=1)
-BATCH = 100
+BATCH = 200
+CONCURRENCY = 64  # deliveries in flight at once
 LEASE = timedelta(seconds=60)
 # A PENDING session older than this never started: OCPP ConnectionTimeOut defaults to 3 minutes.
 PENDING_TIMEOUT = timedelta(minutes=5)
@@ -44,11 +45,23 @@ class OutboxDrainer:
         self._clock = clock
         self._deliverers: list[tuple[str, Deliverer]] = []
         self._lock = asyncio.Lock()
+        self._slots = asyncio.Semaphore(CONCURRENCY)
         self._depth = METRICS.gauge("outbox_depth", "Outbox messages not yet delivered")
         self._sent = METRICS.counter("outbox_deliveries_total", "Outbox delivery attempts by result")
 
+    async def _deliver(
+        self, message: OutboxMessage, deliverer: Deliverer
+    ) -> tuple[OutboxMessage, Exception | None]:
+        async with self._slots:
+            try:
+                await deliverer(message)
+            except Exception as exc:  # any delivery failure is retried later, never lost
+                return message, exc
+            return message, None
+
     def register(self, topic_prefix: str, deliverer: Deliverer) -> None:
-        self._deliverers.append((topic_prefix, deliverer))
+        """Deliver topics starting with `topic_prefix`; the latest registration that matches wins."""
+        self._deliverers.insert(0, (topic_prefix, deliverer))
 
     def _deliverer_for(self, topic: str) -> Deliverer | None:
         return next((d for prefix, d in self._deliverers if topic.startswith(prefix)), None)
@@ -73,14 +86,9 @@ class OutboxDrainer:
                         await uow.outbox.lease(message.id, now + LEASE)
                         work.append((message, deliverer))
                 await uow.commit()
-            results: list[tuple[OutboxMessage, Exception | None]] = []
-            for message, deliverer in work:
-                try:
-                    await deliverer(message)
-                except Exception as exc:  # any delivery failure is retried later, never lost
-                    results.append((message, exc))
-                else:
-                    results.append((message, None))
+            # One message per key is claimed, so deliveries of different keys may run side by side: a status
+            # change fanned out to 50 partners is 50 concurrent pushes, not 50 round trips in a row.
+            results = await asyncio.gather(*(self._deliver(message, d) for message, d in work))
             async with self._db.unit_of_work() as uow:
                 done = self._clock.now()
                 delivered = 0
@@ -123,6 +131,9 @@ class HubScheduler:
         self.drainer = OutboxDrainer(core.db, core.clock)
         self.pending_timeout = pending_timeout
         self._maintenance = asyncio.Lock()
+        self._kicked = False
+        self._stopping = False
+        self._kick_task: asyncio.Task[None] | None = None
         self._scheduler = AsyncIOScheduler(timezone="UTC")
         jobs: list[tuple[str, Callable[[], Awaitable[None]], float]] = [
             ("outbox-drain", self.drain, drain_interval_s),
@@ -141,6 +152,29 @@ class HubScheduler:
             await self.drainer.drain_once()
         except Exception:
             log.exception("outbox_drain_failed")
+
+    def kick(self) -> None:
+        """Drain now rather than at the next tick: called when the core has written outbox rows, so a status
+        change reaches partners in milliseconds. Passes repeat while they deliver something (a fan-out row
+        expands into one row per receiver, delivered by the next pass)."""
+        self._kicked = True
+        if self._kick_task is None or self._kick_task.done():
+            self._kick_task = asyncio.get_running_loop().create_task(self._drain_while_kicked())
+
+    async def _drain_while_kicked(self) -> None:
+        while self._kicked and not self._stopping:
+            self._kicked = False
+            try:
+                while await self.drainer.drain_once() and not self._stopping:
+                    pass
+            except Exception:
+                log.exception("outbox_drain_failed")
+
+    def add_job(self, job_id: str, job: Callable[[], Awaitable[None]], interval_s: float) -> None:
+        """An adapter's periodic job (e.g. the OCPI resync); it must log and survive its own errors."""
+        self._scheduler.add_job(
+            job, "interval", seconds=interval_s, id=job_id, max_instances=1, coalesce=True
+        )
 
     async def expire_pending_sessions(self) -> None:
         async with self._maintenance:
@@ -163,7 +197,10 @@ class HubScheduler:
         self._scheduler.start()
 
     async def shutdown(self) -> None:
+        self._stopping = True
         self._scheduler.shutdown(wait=False)
+        if self._kick_task is not None:
+            await asyncio.gather(self._kick_task, return_exceptions=True)
         # Let a drain that is running finish its transaction before the database closes.
         async with self.drainer._lock:
             pass

@@ -148,6 +148,13 @@ class InvitationSection(Section):
 class OcpiSection(Section):
     allow_private_urls: bool = False
     invitations: tuple[InvitationSection, ...] = ()
+    page_limit: int = Field(default=100, ge=1, le=1000)  # X-Limit: the largest page the hub serves
+    request_timeout: float = Field(default=10.0, gt=0)  # outbound pushes and pulls, seconds
+    callback_timeout: float = Field(default=5.0, gt=0)  # GETs made inside a partner's POST credentials
+    authorize_timeout: float = Field(default=2.5, gt=0, le=10)  # real-time authorization at an eMSP
+    token_grace: float = Field(default=3600.0, ge=0)  # old token still accepted after PUT credentials, s
+    resync_interval: float = Field(default=3600.0, ge=60)  # pull partners' lists with date_from, s
+    secret_key_file: Path = Path(".hub-secret")  # key that encrypts stored OCPI tokens (env HUB_SECRET_KEY wins)
 
 
 class AgreementSection(Section):

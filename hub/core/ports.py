@@ -20,8 +20,10 @@ from hub.core.models import (
     Command,
     Location,
     OutboxMessage,
+    PartnerRecord,
     Party,
     PartyRef,
+    Platform,
     Session,
     Station,
     StationCommandReply,
@@ -187,6 +189,69 @@ class OutboxRepository(Protocol):
         """Number of undelivered messages."""
         ...
 
+    async def latest(self, topic: str, target_prefix: str | None = None) -> Sequence[OutboxMessage]:
+        """The newest message (highest id) of each (target, key) of `topic`, delivered or not, ordered by
+        target (no target first), then key; with `target_prefix` only targets starting with it."""
+        ...
+
+    async def retry_failed(self, topic: str, target_prefix: str | None, when: datetime) -> int:
+        """Make every undelivered message of `topic` that failed at least once (attempts > 0) due at `when`
+        (with `target_prefix`, only targets starting with it); returns how many. Attempts are kept."""
+        ...
+
+
+class PlatformRepository(Protocol):
+    """Partner platforms; tokens are kept encrypted by storage and found by exact match."""
+
+    async def get(self, platform_id: str) -> Platform | None: ...
+    async def put(self, platform: Platform) -> None:
+        """Insert or replace."""
+        ...
+
+    async def list(self) -> Sequence[Platform]:
+        """Ordered by name, then id."""
+        ...
+
+    async def find_by_token(self, token: str) -> Platform | None:
+        """The platform whose invitation, inbound or previous inbound token is exactly `token` (case
+        sensitive); expiry of the previous token and the status are checked by the caller."""
+        ...
+
+    async def find_by_party(self, party: PartyRef) -> Platform | None:
+        """A platform, not SUSPENDED, whose roles carry `party` (case-insensitive); the most recently
+        updated when several do."""
+        ...
+
+
+class PartnerRecordRepository(Protocol):
+    """Objects partners pushed to our hosted parties, keyed by (module, owner party, id), case-insensitive."""
+
+    async def get(self, module: str, party: PartyRef, record_id: str) -> PartnerRecord | None: ...
+    async def put(self, record: PartnerRecord) -> None:
+        """Insert or replace (the stored id keeps the spelling of the last put)."""
+        ...
+
+    async def delete(self, module: str, party: PartyRef, record_id: str) -> None: ...
+    async def list(
+        self,
+        module: str,
+        party: PartyRef | None = None,
+        date_from: datetime | None = None,
+        date_to: datetime | None = None,
+        offset: int = 0,
+        limit: int | None = None,
+    ) -> Sequence[PartnerRecord]:
+        """Ordered by last_updated then id; date_from inclusive, date_to exclusive."""
+        ...
+
+    async def count(
+        self,
+        module: str,
+        party: PartyRef | None = None,
+        date_from: datetime | None = None,
+        date_to: datetime | None = None,
+    ) -> int: ...
+
 
 class UnitOfWork(Protocol):
     """One database transaction: repositories that share it, committed or rolled back as one."""
@@ -202,6 +267,8 @@ class UnitOfWork(Protocol):
     alarms: AlarmRepository
     notifications: StationNotificationRepository
     outbox: OutboxRepository
+    platforms: PlatformRepository
+    records: PartnerRecordRepository
 
     async def __aenter__(self) -> Self: ...
     async def __aexit__(

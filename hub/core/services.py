@@ -17,8 +17,10 @@ from hub.core.events import EventBus
 from hub.core.locations import LocationService
 from hub.core.models import PartyRef
 from hub.core.parties import PartyService
+from hub.core.platforms import PlatformService
 from hub.core.ports import Database, PricingPort, RemoteAuthorizer, StationGateway
 from hub.core.pricing import SimplePricing
+from hub.core.roaming import PartnerRecordService
 from hub.core.sessions import SessionService
 from hub.core.stations import ChargePointService
 from hub.core.tariffs import TariffService
@@ -48,6 +50,8 @@ class Core:
     tokens: TokenService
     parties: PartyService
     alarms: AlarmService
+    platforms: PlatformService
+    records: PartnerRecordService
     tasks: TaskRegistry
     bus: EventBus
     clock: Clock
@@ -101,6 +105,8 @@ def build_core(
         tokens=TokenService(db, bus, clock),
         parties=PartyService(db),
         alarms=AlarmService(db),
+        platforms=PlatformService(db, clock),
+        records=PartnerRecordService(db, clock),
         tasks=tasks,
         bus=bus,
         clock=clock,

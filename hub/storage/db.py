@@ -18,11 +18,16 @@ from hub.core.ports import Database
 from hub.storage.engine import Backend, SqlTransaction
 from hub.storage.migrations import LATEST_VERSION, apply_migrations, schema_version
 from hub.storage.repositories import SqlUnitOfWork
+from hub.storage.secrets import TokenCipher, random_secret_key
 from hub.storage.sqlite_driver import fast_dbapi
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 PING_TIMEOUT_S = 5.0
 POSTGRES_CONNECT_TIMEOUT_S = 10.0
+
+# The key of databases opened without one (tests, tools): random, the same for the whole process, so a
+# database reopened in this process reads its tokens again, but another process cannot.
+_PROCESS_SECRET_KEY = random_secret_key()
 
 
 class SqlDatabase:
@@ -30,9 +35,10 @@ class SqlDatabase:
 
     latest_schema_version = LATEST_VERSION
 
-    def __init__(self, backend: Backend, url: URL) -> None:
+    def __init__(self, backend: Backend, url: URL, cipher: TokenCipher) -> None:
         self._backend = backend
         self.url = url
+        self._cipher = cipher
 
     @property
     def dialect(self) -> str:
@@ -44,7 +50,7 @@ class SqlDatabase:
         return self._backend.engine
 
     def unit_of_work(self) -> SqlUnitOfWork:
-        return SqlUnitOfWork(self._backend)
+        return SqlUnitOfWork(self._backend, self._cipher)
 
     def transaction(self) -> SqlTransaction:
         """A bare transaction for maintenance tools and tests (`read`/`write` SQLAlchemy statements,
@@ -98,8 +104,11 @@ def database_url(url: str) -> tuple[URL, bool]:
     raise ValueError(f"unsupported database URL {parsed.render_as_string(hide_password=True)!r}")
 
 
-def build_database(url: str) -> SqlDatabase:
-    """An engine for `url` without touching the database (no connection, no migration)."""
+def build_database(url: str, *, secret_key: bytes | None = None) -> SqlDatabase:
+    """An engine for `url` without touching the database (no connection, no migration).
+
+    `secret_key` encrypts partner tokens at rest (see hub.storage.secrets); None means a random key of this
+    process (tests and tools: what it stores cannot be read by another process)."""
     async_url, memory = database_url(url)
     if async_url.get_backend_name() == "sqlite":
         engine = _sqlite_engine(async_url, memory)
@@ -118,12 +127,14 @@ def build_database(url: str) -> SqlDatabase:
     backend = Backend(engine, single_connection=memory)
     if backend.is_sqlite and not memory:
         backend.wal_file = async_url.database
-    return SqlDatabase(backend, async_url)
+    cipher = TokenCipher(_PROCESS_SECRET_KEY if secret_key is None else secret_key)
+    return SqlDatabase(backend, async_url, cipher)
 
 
-async def open_database(url: str) -> SqlDatabase:
-    """Connect to `url`, bring its schema up to date and return the database (see `database_url`)."""
-    db = build_database(url)
+async def open_database(url: str, *, secret_key: bytes | None = None) -> SqlDatabase:
+    """Connect to `url`, bring its schema up to date and return the database (see `database_url`; for
+    `secret_key` see `build_database`)."""
+    db = build_database(url, secret_key=secret_key)
     try:
         await db.migrate()
     except BaseException:

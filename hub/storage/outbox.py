@@ -12,7 +12,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, exists, func, insert, select, update
+from sqlalchemy import Select, and_, bindparam, exists, func, insert, select, update
+from sqlalchemy.sql.elements import ColumnElement
 
 from hub.core.models import OutboxMessage
 from hub.storage.base import JSON_OBJECT, SqlRepository, dump_json
@@ -47,6 +48,25 @@ _FAILED = (
 )
 _LEASE = update(outbox).where(_c.id == bindparam("message_id")).values(next_attempt_at=bindparam("until"))
 _DEPTH = select(func.count()).select_from(outbox).where(_c.delivered_at.is_(None))
+_later = outbox.alias("later")
+
+
+def _of_topic(table: Any, topic: str, target_prefix: str | None) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = [table.c.topic == topic]
+    if target_prefix is not None:
+        conditions.append(table.c.target.startswith(target_prefix, autoescape=True))
+    return conditions
+
+
+def _latest(topic: str, target_prefix: str | None) -> Select[Any]:
+    """The newest row of each (target, key) of `topic`: no later row of the same topic, target and key."""
+    newer = exists().where(
+        _later.c.topic == _c.topic,
+        _later.c.key == _c.key,
+        _later.c.target.is_not_distinct_from(_c.target),
+        _later.c.id > _c.id,
+    )
+    return select(outbox).where(*_of_topic(outbox, topic, target_prefix), ~newer)
 
 
 def from_core_outbox_message(message: OutboxMessage) -> dict[str, Any]:
@@ -118,3 +138,19 @@ class SqlOutboxRepository(SqlRepository):
 
     async def depth(self) -> int:
         return int((await self._tx.read(_DEPTH)).scalar_one())
+
+    async def latest(self, topic: str, target_prefix: str | None = None) -> Sequence[OutboxMessage]:
+        rows = await self._tx.read(_latest(topic, target_prefix))
+        # Sorted here, not in SQL: NULL placement and text collation differ between the backends.
+        messages = [to_core_outbox_message(row) for row in rows]
+        messages.sort(key=lambda m: (m.target or "", m.key))
+        return messages
+
+    async def retry_failed(self, topic: str, target_prefix: str | None, when: datetime) -> int:
+        statement = (
+            update(outbox)
+            .where(*_of_topic(outbox, topic, target_prefix), _c.delivered_at.is_(None), _c.attempts > 0)
+            .values(next_attempt_at=when)
+        )
+        result = await self._tx.write(statement)
+        return int(result.rowcount)

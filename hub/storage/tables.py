@@ -316,6 +316,8 @@ class OutboxRow(StorageTable, table=True):
             sqlite_where=_UNDELIVERED,
             postgresql_where=_UNDELIVERED,
         ),
+        # added by migration 4: the newest row per (target, key) of a topic (OutboxRepository.latest)
+        Index("ix_outbox_topic_key", "topic", "key", "id"),
         {"sqlite_autoincrement": True},
     )
 
@@ -331,6 +333,61 @@ class OutboxRow(StorageTable, table=True):
     next_attempt_at: datetime = Field(sa_type=UtcDateTime)
     delivered_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
     last_error: str | None = None
+
+
+class PlatformRow(StorageTable, table=True):
+    """A partner platform (added by migration 4). Tokens are never stored in plain: `*_token` holds the
+    Fernet ciphertext and `*_token_digest` the HMAC-SHA256 digest used to find a platform by token (see
+    hub.storage.secrets). `party_keys` lists the party keys of `roles_json` as `|NL*CPO|DE*ABC|`."""
+
+    __tablename__ = "platforms"
+    __table_args__ = (
+        Index("ix_platforms_invitation_digest", "invitation_token_digest"),
+        Index("ix_platforms_inbound_digest", "inbound_token_digest"),
+        Index("ix_platforms_previous_inbound_digest", "previous_inbound_token_digest"),
+        Index("ix_platforms_outbound_digest", "outbound_token_digest"),
+    )
+
+    id: str = Field(primary_key=True, sa_type=id_type())
+    name: str
+    status: str
+    version: str | None = None
+    versions_url: str | None = None
+    endpoints_json: str = Field(sa_type=json_type())
+    roles_json: str = Field(sa_type=json_type())
+    party_keys: str
+    invitation_token: str | None = None
+    invitation_token_digest: str | None = Field(default=None, sa_type=id_type())
+    inbound_token: str | None = None
+    inbound_token_digest: str | None = Field(default=None, sa_type=id_type())
+    previous_inbound_token: str | None = None
+    previous_inbound_token_digest: str | None = Field(default=None, sa_type=id_type())
+    previous_inbound_until: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    outbound_token: str | None = None
+    outbound_token_digest: str | None = Field(default=None, sa_type=id_type())
+    encode_token: bool
+    registered_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    last_updated: datetime = Field(sa_type=UtcDateTime)
+
+
+class PartnerRecordRow(StorageTable, table=True):
+    """An object a partner pushed to a hosted party (added by migration 4); `data_json` is its wire JSON
+    with Decimals written as JSON numbers (see hub.storage.repositories.records)."""
+
+    __tablename__ = "partner_records"
+    __table_args__ = (
+        Index("ix_partner_records_updated", "module", "last_updated", "id"),
+        Index("ix_partner_records_party_updated", "module", "party_key", "last_updated"),
+    )
+
+    module: str = Field(primary_key=True, sa_type=id_type())
+    party_key: str = Field(primary_key=True, sa_type=id_type())
+    id_key: str = Field(primary_key=True, sa_type=id_type())
+    id: str = Field(sa_type=id_type())
+    country_code: str
+    party_id: str
+    data_json: str = Field(sa_type=json_type())
+    last_updated: datetime = Field(sa_type=UtcDateTime)
 
 
 class CounterRow(StorageTable, table=True):
@@ -363,6 +420,8 @@ alarms = _table(AlarmRow)
 station_notifications = _table(StationNotificationRow)
 outbox = _table(OutboxRow)
 counters = _table(CounterRow)
+platforms = _table(PlatformRow)
+partner_records = _table(PartnerRecordRow)
 
 TRANSACTION_NUMBER_SEQUENCE = "hub_transaction_number_seq"
 TRANSACTION_NUMBER_COUNTER = "transaction_number"

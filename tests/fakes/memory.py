@@ -22,8 +22,11 @@ from hub.core.models import (
     CommandType,
     Location,
     OutboxMessage,
+    PartnerRecord,
     Party,
     PartyRef,
+    Platform,
+    PlatformStatus,
     Session,
     SessionStatus,
     Station,
@@ -37,7 +40,9 @@ from hub.core.ports import (
     CommandRepository,
     LocationRepository,
     OutboxRepository,
+    PartnerRecordRepository,
     PartyRepository,
+    PlatformRepository,
     SessionRepository,
     StationNotificationRepository,
     StationRepository,
@@ -64,6 +69,8 @@ class _Tables:
     alarms: dict[str, Alarm] = field(default_factory=dict)
     notifications: dict[str, StationNotification] = field(default_factory=dict)
     outbox: dict[int, OutboxMessage] = field(default_factory=dict)
+    platforms: dict[str, Platform] = field(default_factory=dict)
+    records: dict[tuple[str, str, str], PartnerRecord] = field(default_factory=dict)
 
     NAMES = (
         "parties",
@@ -77,6 +84,8 @@ class _Tables:
         "alarms",
         "notifications",
         "outbox",
+        "platforms",
+        "records",
     )
 
     def copy(self) -> _Tables:
@@ -444,6 +453,110 @@ class _Outbox(_Repo):
     async def depth(self) -> int:
         return sum(1 for m in self._t.outbox.values() if m.delivered_at is None)
 
+    @staticmethod
+    def _targeted(message: OutboxMessage, topic: str, target_prefix: str | None) -> bool:
+        if message.topic != topic:
+            return False
+        if target_prefix is None:
+            return True
+        return message.target is not None and message.target.startswith(target_prefix)
+
+    async def latest(self, topic: str, target_prefix: str | None = None) -> Sequence[OutboxMessage]:
+        newest: dict[tuple[str, str], OutboxMessage] = {}
+        for message in sorted(self._t.outbox.values(), key=lambda m: m.id or 0):
+            if self._targeted(message, topic, target_prefix):
+                newest[(message.target or "", message.key)] = message
+        return [newest[k] for k in sorted(newest)]
+
+    async def retry_failed(self, topic: str, target_prefix: str | None, when: datetime) -> int:
+        failed = [
+            m.id
+            for m in self._t.outbox.values()
+            if self._targeted(m, topic, target_prefix) and m.delivered_at is None and m.attempts > 0
+        ]
+        for message_id in failed:
+            assert message_id is not None
+            self._update(message_id, next_attempt_at=when)
+        return len(failed)
+
+
+class _Platforms(_Repo):
+    async def get(self, platform_id: str) -> Platform | None:
+        return self._t.platforms.get(platform_id)
+
+    async def put(self, platform: Platform) -> None:
+        self._t.platforms[platform.id] = platform
+        self._write("platforms", platform.id)
+
+    async def list(self) -> Sequence[Platform]:
+        return sorted(self._t.platforms.values(), key=lambda p: (p.name, p.id))
+
+    async def find_by_token(self, token: str) -> Platform | None:
+        for platform in self._t.platforms.values():
+            if token in (platform.invitation_token, platform.inbound_token, platform.previous_inbound_token):
+                return platform
+        return None
+
+    async def find_by_party(self, party: PartyRef) -> Platform | None:
+        found = [
+            p
+            for p in self._t.platforms.values()
+            if p.status is not PlatformStatus.SUSPENDED and p.role_of(party) is not None
+        ]
+        found.sort(key=lambda p: (p.last_updated, p.id), reverse=True)
+        return found[0] if found else None
+
+
+class _Records(_Repo):
+    @staticmethod
+    def _key(module: str, party: PartyRef, record_id: str) -> tuple[str, str, str]:
+        return (module, party.key(), record_id.upper())
+
+    async def get(self, module: str, party: PartyRef, record_id: str) -> PartnerRecord | None:
+        return self._t.records.get(self._key(module, party, record_id))
+
+    async def put(self, record: PartnerRecord) -> None:
+        key = self._key(record.module, record.party, record.id)
+        self._t.records[key] = record
+        self._write("records", key)
+
+    async def delete(self, module: str, party: PartyRef, record_id: str) -> None:
+        key = self._key(module, party, record_id)
+        self._t.records.pop(key, None)
+        self._write("records", key)
+
+    def _select(
+        self, module: str, party: PartyRef | None, date_from: datetime | None, date_to: datetime | None
+    ) -> list[PartnerRecord]:
+        found = [
+            r
+            for r in self._t.records.values()
+            if r.module == module
+            and _party_matches(r.party, party)
+            and _in_window(r.last_updated, date_from, date_to)
+        ]
+        return sorted(found, key=lambda r: (r.last_updated, r.id))
+
+    async def list(
+        self,
+        module: str,
+        party: PartyRef | None = None,
+        date_from: datetime | None = None,
+        date_to: datetime | None = None,
+        offset: int = 0,
+        limit: int | None = None,
+    ) -> Sequence[PartnerRecord]:
+        return _page(self._select(module, party, date_from, date_to), offset, limit)
+
+    async def count(
+        self,
+        module: str,
+        party: PartyRef | None = None,
+        date_from: datetime | None = None,
+        date_to: datetime | None = None,
+    ) -> int:
+        return len(self._select(module, party, date_from, date_to))
+
 
 class InMemoryUnitOfWork:
     """One 'transaction' over the in-memory tables (copy on begin, apply on commit)."""
@@ -464,6 +577,8 @@ class InMemoryUnitOfWork:
         self.alarms: AlarmRepository = _Alarms(self)
         self.notifications: StationNotificationRepository = _Notifications(self)
         self.outbox: OutboxRepository = _Outbox(self)
+        self.platforms: PlatformRepository = _Platforms(self)
+        self.records: PartnerRecordRepository = _Records(self)
 
     def _working(self) -> _Tables:
         if self._snapshot is None:

@@ -1,5 +1,6 @@
 """Protocol-neutral models of the charge-point core: parties, locations, stations, tokens, sessions,
-CDRs, tariffs, commands, alarms and outbox messages (one module per subject, all re-exported here).
+CDRs, tariffs, commands, alarms, outbox messages, partner platforms and partner records (one module per
+subject, all re-exported here).
 
 Imports the standard library and pydantic only. Money and energy are Decimal, times aware UTC.
 """
@@ -25,6 +26,13 @@ from hub.core.models.locations import (
     EvseStatus,
     Location,
     PowerType,
+)
+from hub.core.models.platforms import (
+    Endpoint,
+    PartnerRecord,
+    Platform,
+    PlatformRole,
+    PlatformStatus,
 )
 from hub.core.models.records import (
     Alarm,
@@ -80,14 +88,19 @@ __all__ = [
     "CoreModel",
     "Dimension",
     "DimensionType",
+    "Endpoint",
     "Evse",
     "EvseStatus",
     "Location",
     "MeterSample",
     "OutboxMessage",
+    "PartnerRecord",
     "Party",
     "PartyProtocol",
     "PartyRef",
+    "Platform",
+    "PlatformRole",
+    "PlatformStatus",
     "PowerType",
     "PriceComponent",
     "PriceComponentType",

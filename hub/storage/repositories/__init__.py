@@ -9,6 +9,8 @@ from hub.storage.repositories.cdrs import SqlCdrRepository
 from hub.storage.repositories.commands import SqlCommandRepository
 from hub.storage.repositories.locations import SqlLocationRepository
 from hub.storage.repositories.parties import SqlPartyRepository, SqlStationRepository
+from hub.storage.repositories.platforms import SqlPlatformRepository
+from hub.storage.repositories.records import SqlPartnerRecordRepository
 from hub.storage.repositories.sessions import SqlSessionRepository
 from hub.storage.repositories.tokens import SqlTariffRepository, SqlTokenRepository
 from hub.storage.repositories.unit_of_work import SqlUnitOfWork
@@ -19,7 +21,9 @@ __all__ = [
     "SqlCommandRepository",
     "SqlLocationRepository",
     "SqlOutboxRepository",
+    "SqlPartnerRecordRepository",
     "SqlPartyRepository",
+    "SqlPlatformRepository",
     "SqlSessionRepository",
     "SqlStationNotificationRepository",
     "SqlStationRepository",

@@ -14,7 +14,9 @@ from hub.core.ports import (
     CommandRepository,
     LocationRepository,
     OutboxRepository,
+    PartnerRecordRepository,
     PartyRepository,
+    PlatformRepository,
     SessionRepository,
     StationNotificationRepository,
     StationRepository,
@@ -28,8 +30,11 @@ from hub.storage.repositories.cdrs import SqlCdrRepository
 from hub.storage.repositories.commands import SqlCommandRepository
 from hub.storage.repositories.locations import SqlLocationRepository
 from hub.storage.repositories.parties import SqlPartyRepository, SqlStationRepository
+from hub.storage.repositories.platforms import SqlPlatformRepository
+from hub.storage.repositories.records import SqlPartnerRecordRepository
 from hub.storage.repositories.sessions import SqlSessionRepository
 from hub.storage.repositories.tokens import SqlTariffRepository, SqlTokenRepository
+from hub.storage.secrets import TokenCipher
 
 
 class SqlUnitOfWork:
@@ -45,13 +50,15 @@ class SqlUnitOfWork:
         "notifications",
         "outbox",
         "parties",
+        "platforms",
+        "records",
         "sessions",
         "stations",
         "tariffs",
         "tokens",
     )
 
-    def __init__(self, backend: Backend) -> None:
+    def __init__(self, backend: Backend, cipher: TokenCipher) -> None:
         tx = self._tx = SqlTransaction(backend)
         self.parties: PartyRepository = SqlPartyRepository(tx)
         self.locations: LocationRepository = SqlLocationRepository(tx)
@@ -64,6 +71,8 @@ class SqlUnitOfWork:
         self.alarms: AlarmRepository = SqlAlarmRepository(tx)
         self.notifications: StationNotificationRepository = SqlStationNotificationRepository(tx)
         self.outbox: OutboxRepository = SqlOutboxRepository(tx)
+        self.platforms: PlatformRepository = SqlPlatformRepository(tx, cipher)
+        self.records: PartnerRecordRepository = SqlPartnerRecordRepository(tx)
 
     async def __aenter__(self) -> Self:
         return self
