@@ -7,6 +7,8 @@ May import anything (ARCHITECTURE.md, layer 1).
 from __future__ import annotations
 
 import json
+import os
+import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,7 +21,17 @@ from aiohttp import web
 from hub.core.chargepoint import ChargePointApi
 from hub.core.clock import Clock, SystemClock
 from hub.core.errors import InvalidRequestError
-from hub.core.events import EventBus
+from hub.core.events import (
+    CdrCreated,
+    CommandResultReceived,
+    DomainEvent,
+    EventBus,
+    EvseStatusChanged,
+    LocationChanged,
+    SessionUpdated,
+    TariffChanged,
+    TokenChanged,
+)
 from hub.core.metrics import METRICS
 from hub.core.models import (
     Connector,
@@ -27,6 +39,8 @@ from hub.core.models import (
     Location,
     Party,
     PartyRef,
+    Platform,
+    PlatformStatus,
     PowerType,
     Role,
     Token,
@@ -40,8 +54,11 @@ from hub.ocpp.server import OcppServerConfig, setup_ocpp
 from hub.scheduler import HubScheduler
 from hub.settings import Settings, SettingsError
 from hub.storage.db import open_database
+from hub.storage.secrets import load_secret_key
 from hub.web import setup_operator_routes
 from hub.web_admin import setup_admin_routes
+from ocpi_modules.common.runtime import HostedParty, OcpiConfig
+from ocpi_modules.setup import setup_ocpi
 from ocpi_modules.v2_2_1.tariffs import to_core_tariff
 
 log = structlog.get_logger(__name__)
@@ -96,6 +113,40 @@ def default_cpo(settings: Settings) -> PartyRef:
     return PartyRef(country_code=settings.hub.country_code, party_id="CPO")
 
 
+def ocpi_config(settings: Settings) -> OcpiConfig:
+    o = settings.ocpi
+    return OcpiConfig(
+        public_url=settings.hub.public_url.rstrip("/"),
+        hub_party=PartyRef(country_code=settings.hub.country_code, party_id=settings.hub.party_id),
+        hub_name=settings.hub.name,
+        hosted=tuple(
+            HostedParty(
+                ref=PartyRef(country_code=p.country_code, party_id=p.party_id), role=Role(p.role), name=p.name
+            )
+            for p in settings.parties
+        ),
+        allow_private_urls=o.allow_private_urls,
+        page_limit=o.page_limit,
+        request_timeout_s=o.request_timeout,
+        callback_timeout_s=o.callback_timeout,
+        authorize_timeout_s=o.authorize_timeout,
+        token_grace_s=o.token_grace,
+        resync_interval_s=o.resync_interval,
+    )
+
+
+# Core events after which the outbox holds something for a partner: the drainer runs at once.
+OUTBOX_EVENTS: tuple[type[DomainEvent], ...] = (
+    EvseStatusChanged,
+    LocationChanged,
+    SessionUpdated,
+    CdrCreated,
+    TariffChanged,
+    TokenChanged,
+    CommandResultReceived,
+)
+
+
 def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Application:
     clock = clock or SystemClock()
     app = web.Application(client_max_size=1024 * 1024)
@@ -103,6 +154,14 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
     late_api = _LateChargePointApi()
     gateway = setup_ocpp(app, late_api, ocpp_config(settings))
     app[GATEWAY_KEY] = gateway
+    ocpi = setup_ocpi(
+        app,
+        ocpi_config(settings),
+        clock=clock,
+        core_getter=lambda: app.get(CORE_KEY),
+        admin_token=settings.admin.token,
+    )
+    ocpi.runtime.extras["agreements"] = settings.agreements
 
     async def health() -> dict[str, object]:
         db = app.get(DB_KEY)
@@ -118,7 +177,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
     setup_admin_routes(app, settings.admin.token, lambda: app.get(CORE_KEY), gateway)
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
-        db = await open_database(settings.hub.database_url)
+        secret_key = load_secret_key(os.environ, settings.resolve(settings.ocpi.secret_key_file))
+        db = await open_database(settings.hub.database_url, secret_key=secret_key)
         app[DB_KEY] = db
         bus = EventBus()
         core = build_core(
@@ -132,6 +192,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
             ),
             gateway=gateway,
             clock=clock,
+            remote_authorizer=ocpi.authorizer,
         )
         app[CORE_KEY] = core
         late_api.target = core.chargepoints
@@ -141,6 +202,11 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
         )
         scheduler = HubScheduler(core)
         app[SCHEDULER_KEY] = scheduler
+        for prefix, deliverer in ocpi.deliverers():
+            scheduler.drainer.register(prefix, deliverer)
+        scheduler.add_job("ocpi-resync", ocpi.resync, settings.ocpi.resync_interval)
+        for event_type in OUTBOX_EVENTS:
+            bus.subscribe(event_type, lambda _event: scheduler.kick())
         scheduler.start()
         log.info(
             "hub_started",
@@ -238,6 +304,20 @@ async def seed_from_settings(core: Core, settings: Settings, now: datetime) -> S
             password=s.password,
             connectors=connectors,
         )
+    # An invitation is used once: after a partner registered with it (its Token A is then dead, CR-03) a
+    # restart must not revive it, so a platform of the same name means "already handed out".
+    names = {p.name for p in await core.platforms.list()}
+    for invitation in settings.ocpi.invitations:
+        if invitation.name not in names:
+            await core.platforms.put(
+                Platform(
+                    id=uuid.uuid4().hex,
+                    name=invitation.name,
+                    status=PlatformStatus.PLANNED,
+                    invitation_token=invitation.token,
+                    last_updated=now,
+                )
+            )
     for tok in settings.tokens:
         await core.tokens.put(
             Token(

@@ -66,16 +66,11 @@ def build_parser() -> argparse.ArgumentParser:
     station = commands.add_parser("station", help="drive stations through a running hub's operator API")
     add_station_arguments(station)
 
-    try:  # DEV-ONLY tolerance while the modules are being written (issue 3); removed before landing
-        from hub.cli_ocpi import add_ocpi_commands
+    from hub.cli_emsp import add_ocpi_emsp_commands, add_tokens_commands
+    from hub.cli_ocpi import add_ocpi_commands
 
-        ocpi_commands = add_ocpi_commands(commands)
-        from hub.cli_emsp import add_ocpi_emsp_commands, add_tokens_commands
-
-        add_ocpi_emsp_commands(ocpi_commands)
-        add_tokens_commands(commands)
-    except ImportError:
-        pass
+    add_ocpi_emsp_commands(add_ocpi_commands(commands))
+    add_tokens_commands(commands)
     return parser
 
 

@@ -154,7 +154,9 @@ class OcpiSection(Section):
     authorize_timeout: float = Field(default=2.5, gt=0, le=10)  # real-time authorization at an eMSP
     token_grace: float = Field(default=3600.0, ge=0)  # old token still accepted after PUT credentials, s
     resync_interval: float = Field(default=3600.0, ge=60)  # pull partners' lists with date_from, s
-    secret_key_file: Path = Path(".hub-secret")  # key that encrypts stored OCPI tokens (env HUB_SECRET_KEY wins)
+    secret_key_file: Path = Path(
+        ".hub-secret"
+    )  # key that encrypts stored OCPI tokens (env HUB_SECRET_KEY wins)
 
 
 class AgreementSection(Section):

@@ -7,6 +7,7 @@ CI=true an unreachable PostgreSQL fails the run instead of skipping it.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
@@ -174,6 +175,7 @@ async def make_hub(
 
     from hub.app import create_app
     from hub.cli import server_ssl_context
+    from ocpi_modules.common.runtime import OCPI_KEY
 
     async def start(*, clock: Clock | None = None, **overrides: Any) -> RunningHub:
         settings = settings_factory(**overrides)
@@ -185,10 +187,15 @@ async def make_hub(
         await site.start()
         server = site._server
         assert server is not None
-        port = server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        sockets = getattr(server, "sockets", None)
+        assert sockets
+        port = sockets[0].getsockname()[1]
         hub = RunningHub(
             app=app, runner=runner, settings=settings, port=port, scheme="https" if ssl_context else "http"
         )
+        # The hub listens on port 0: the URLs it hands to OCPI partners must carry the real port.
+        ocpi = app[OCPI_KEY]
+        ocpi.config = dataclasses.replace(ocpi.config, public_url=hub.url)
         running.append(hub)
         return hub
 

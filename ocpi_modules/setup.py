@@ -1,0 +1,78 @@
+"""Wires OCPI onto the hub's aiohttp app: the envelope middleware, the shared runtime, the routes, the
+operator endpoints and the outbound HTTP client; hands the composition root what it plugs into the core and
+the scheduler (push deliverers, the real-time authorizer, the resync job).
+
+An adapter module: imports aiohttp, ocpi_modules and the core only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+
+import aiohttp
+from aiohttp import web
+
+from hub.core.clock import Clock
+from hub.core.models import OutboxMessage
+from hub.core.services import Core
+from ocpi_modules.common.client import OcpiClient
+from ocpi_modules.common.middleware import ocpi_middleware
+from ocpi_modules.common.runtime import OCPI_KEY, OcpiConfig, OcpiRuntime
+from ocpi_modules.v2_2_1.admin import setup_ocpi_admin
+from ocpi_modules.v2_2_1.api import setup_ocpi_routes
+from ocpi_modules.v2_2_1.authorize import OcpiRemoteAuthorizer
+from ocpi_modules.v2_2_1.emsp import resync
+from ocpi_modules.v2_2_1.emsp_admin import setup_emsp_admin
+from ocpi_modules.v2_2_1.push import OcpiPushService
+
+Deliverer = Callable[[OutboxMessage], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class OcpiAdapter:
+    """What the composition root plugs into the core (real-time authorization) and the scheduler (push
+    deliverers, the resync job)."""
+
+    runtime: OcpiRuntime
+
+    @property
+    def authorizer(self) -> OcpiRemoteAuthorizer:
+        return OcpiRemoteAuthorizer(self.runtime)
+
+    def deliverers(self) -> list[tuple[str, Deliverer]]:
+        return OcpiPushService(self.runtime).deliverers()
+
+    async def resync(self) -> None:
+        await resync(self.runtime)
+
+
+def setup_ocpi(
+    app: web.Application,
+    config: OcpiConfig,
+    *,
+    clock: Clock,
+    core_getter: Callable[[], Core | None],
+    admin_token: str,
+) -> OcpiAdapter:
+    """Call from `create_app`, before the app starts. The HTTP client opens when the app starts and closes
+    when it stops."""
+    rt = OcpiRuntime(config=config, clock=clock, core_getter=core_getter)
+    app[OCPI_KEY] = rt
+    app.middlewares.append(ocpi_middleware)
+    setup_ocpi_routes(app.router)
+    setup_ocpi_admin(app, admin_token)
+    setup_emsp_admin(app, admin_token)
+
+    async def client(app: web.Application) -> AsyncIterator[None]:
+        session = aiohttp.ClientSession()
+        rt.http = OcpiClient(
+            session, clock, timeout_s=config.request_timeout_s, allow_private=config.allow_private_urls
+        )
+        try:
+            yield
+        finally:
+            await session.close()
+
+    app.cleanup_ctx.append(client)
+    return OcpiAdapter(runtime=rt)
