@@ -14,7 +14,7 @@ import aiohttp
 from aiohttp import web
 
 from hub.core.clock import Clock
-from hub.core.models import OutboxMessage
+from hub.core.models import OutboxMessage, Platform
 from hub.core.services import Core
 from ocpi_modules.common.client import OcpiClient
 from ocpi_modules.common.middleware import ocpi_middleware
@@ -25,6 +25,7 @@ from ocpi_modules.v2_2_1.authorize import OcpiRemoteAuthorizer
 from ocpi_modules.v2_2_1.emsp import resync
 from ocpi_modules.v2_2_1.emsp_admin import setup_emsp_admin
 from ocpi_modules.v2_2_1.push import OcpiPushService
+from ocpi_modules.v2_2_1.registration import on_registered
 
 Deliverer = Callable[[OutboxMessage], Awaitable[None]]
 
@@ -75,4 +76,9 @@ def setup_ocpi(
             await session.close()
 
     app.cleanup_ctx.append(client)
+
+    async def welcome(rt: OcpiRuntime, platform: Platform) -> None:
+        await OcpiPushService(rt).welcome(platform.id)
+
+    on_registered(rt, welcome)
     return OcpiAdapter(runtime=rt)

@@ -32,7 +32,7 @@ from hub.core.models import (
     Tariff,
     Token,
 )
-from hub.core.outbox import Topic
+from hub.core.outbox import Topic, location_key, tariff_key, token_key
 from hub.core.ports import UnitOfWork
 from hub.core.services import Core
 from ocpi_modules.common import json as ocpi_json
@@ -154,6 +154,51 @@ class OcpiPushService:
         if receivers:
             log.debug("ocpi_push_expanded", topic=message.topic, key=message.key, receivers=len(receivers))
 
+    async def welcome(self, platform_id: str) -> int:
+        """Queue for a newly registered platform what it must know from the start — our CPO's published
+        locations and tariffs, our eMSP's tokens — exactly as the change pushes would have sent it, and
+        return how many rows were queued. Partners that want more pull (and our resync pulls from them)."""
+        core, now = self._rt.core, self._rt.clock.now()
+        queued = 0
+        async with core.db.unit_of_work() as uow:
+
+            async def queue(
+                topic: Topic, key: str, owner: PartyRef, model: Any, roles: frozenset[Role]
+            ) -> None:
+                nonlocal queued
+                for receiver in await self._broadcast(uow, owner, roles, MODULES[topic]):
+                    if receiver.platform.id != platform_id:
+                        continue
+                    target = receiver.target
+                    await uow.outbox.add(
+                        OutboxMessage(
+                            topic=PREFIX + topic,
+                            key=f"{target}|{key}",
+                            target=target,
+                            payload=model.model_dump(mode="json"),
+                            created=now,
+                            next_attempt_at=now,
+                        )
+                    )
+                    queued += 1
+
+            for cpo in self._rt.config.hosted_by_role(Role.CPO):
+                for location in await uow.locations.list(party=cpo.ref):
+                    if location.publish:
+                        key = location_key(location.party, location.id)
+                        await queue(Topic.LOCATION_UPDATED, key, cpo.ref, location, CPO_AUDIENCE)
+                for tariff in await uow.tariffs.list(cpo.ref):
+                    key = tariff_key(tariff.party, tariff.id)
+                    await queue(Topic.TARIFF_UPDATED, key, cpo.ref, tariff, CPO_AUDIENCE)
+            for emsp in self._rt.config.hosted_by_role(Role.EMSP):
+                for token in await uow.tokens.list(emsp.ref):
+                    if token.own:
+                        key = token_key(token.party, token.uid)
+                        await queue(Topic.TOKEN_UPDATED, key, emsp.ref, token, frozenset({Role.CPO}))
+            await uow.commit()
+        log.info("ocpi_platform_welcomed", platform_id=platform_id, queued=queued)
+        return queued
+
     async def _receivers(self, uow: UnitOfWork, message: OutboxMessage) -> list[Receiver]:
         topic, payload = message.topic, message.payload
         module = MODULES[topic]
@@ -222,9 +267,14 @@ class OcpiPushService:
                 or platform.endpoint(module, "RECEIVER") is None
             ):
                 continue
-            for entry in platform.roles:
-                if entry.role in roles and self._may_reach(owner, entry.party, module):
-                    receivers.append(Receiver(platform, entry.party))
+            parties = [entry.party for entry in platform.roles if entry.role in roles]
+            if not parties:
+                # Another hub (its credentials carry only HUB, CR-11) gets the push addressed to itself and
+                # hands it to the parties behind it.
+                parties = [entry.party for entry in platform.roles if entry.role is Role.HUB][:1]
+            receivers.extend(
+                Receiver(platform, party) for party in parties if self._may_reach(owner, party, module)
+            )
         return receivers
 
     async def _targeted(

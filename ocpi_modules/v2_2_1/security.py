@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 import structlog
 from aiohttp import web
 
-from hub.core.models import PartyRef, Platform, PlatformStatus, Role
+from hub.core.models import PartyRef, Platform, PlatformRole, PlatformStatus, Role
 from ocpi_modules.common.auth import token_candidates
 from ocpi_modules.common.client import token_fingerprint
 from ocpi_modules.common.errors import InvalidParametersError, UnauthorizedError, UnknownReceiverError
@@ -117,7 +117,24 @@ async def functional_caller(request: web.Request, *, module: str, hosted_role: R
         raise UnauthorizedError("Platform is not registered")
     party = await _calling_party(rt, platform, caller.from_party, module)
     hosted = _answering_party(rt, caller.to_party, hosted_role)
+    if platform.role_of(party) is None:
+        platform = await _learn_party(rt, platform, party, hosted_role)
     return Functional(platform=platform, party=party, hosted=hosted)
+
+
+async def _learn_party(rt: OcpiRuntime, platform: Platform, party: PartyRef, hosted_role: Role) -> Platform:
+    """A HUB platform spoke for `party` (its parties are not in its credentials, CR-11): remember the party
+    on the platform so that what is owed to it later (sessions and CDRs of its tokens, command results) is
+    routed there. Its role follows from whom it addressed: our CPO is called by eMSPs, our eMSP by CPOs."""
+    role = Role.EMSP if hosted_role is Role.CPO else Role.CPO
+    current = await rt.core.platforms.get(platform.id) or platform
+    if current.role_of(party) is not None:
+        return current
+    learned = PlatformRole(party=party, role=role, name=f"via {current.name}")
+    updated = current.model_copy(update={"roles": (*current.roles, learned), "last_updated": rt.clock.now()})
+    await rt.core.platforms.put(updated)
+    log.info("ocpi_party_learned", platform_id=platform.id, party=str(party), role=str(role))
+    return updated
 
 
 async def _calling_party(

@@ -19,7 +19,7 @@ from hub.core.clock import FixedClock
 from hub.core.models import PartyRef
 from hub.ocpp.simulator import SimulatedStation
 from tests.conftest import CP001_PASSWORD, OWN_TOKEN, RunningHub
-from tests.fakes.ocpi_partner import Call, FakePartner, bind_public_url
+from tests.fakes.ocpi_partner import Call, FakePartner, bind_public_url, welcomed
 
 TOKEN_A = "hub-invitation-token-A-charging"
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -48,8 +48,12 @@ async def hub(make_hub: MakeHub, clock: FixedClock) -> RunningHub:
 
 
 async def registered(hub: RunningHub, partner: FakePartner) -> FakePartner:
+    """Register `partner`, let the hub's welcome (our locations and tariffs, or our tokens) arrive, and forget
+    those calls so that each test sees only the pushes its own changes cause."""
     answer = await partner.register_with(f"{hub.url}/ocpi/versions", TOKEN_A)
     assert answer.status_code == 1000, answer.body
+    await welcomed(hub)
+    partner.calls[:] = [c for c in partner.calls if "/receiver/" not in c.path]
     return partner
 
 

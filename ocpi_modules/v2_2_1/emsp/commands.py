@@ -41,7 +41,11 @@ async def cpo_platform(rt: OcpiRuntime, cpo: PartyRef) -> tuple[Platform, str]:
     platform carries it, UnavailableError when it is not connected or has no commands endpoint."""
     platform = await rt.core.platforms.find_by_party(cpo)
     role = platform.role_of(cpo) if platform is not None else None
-    if platform is None or role is None or role.role is not Role.CPO:
+    if platform is None:
+        platform = await _hub_platform(rt)  # a CPO behind another hub (its credentials carry only HUB)
+    elif role is None or role.role is not Role.CPO:
+        raise NotFoundError(f"{cpo} is not a CPO")
+    if platform is None:
         raise NotFoundError(f"no partner platform carries the CPO {cpo}")
     if platform.status is not PlatformStatus.CONNECTED:
         raise UnavailableError(f"the platform of {cpo} is {platform.status}, not CONNECTED")
@@ -49,6 +53,16 @@ async def cpo_platform(rt: OcpiRuntime, cpo: PartyRef) -> tuple[Platform, str]:
     if url is None or platform.outbound_token is None:
         raise UnavailableError(f"the platform of {cpo} has no commands RECEIVER endpoint")
     return platform, url
+
+
+async def _hub_platform(rt: OcpiRuntime) -> Platform | None:
+    """The one platform of role HUB, when there is exactly one: it reaches the parties behind it."""
+    hubs = [
+        p
+        for p in await rt.core.platforms.list()
+        if p.status is not PlatformStatus.SUSPENDED and any(r.role is Role.HUB for r in p.roles)
+    ]
+    return hubs[0] if len(hubs) == 1 else None
 
 
 async def _send(

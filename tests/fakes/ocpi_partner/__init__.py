@@ -20,6 +20,7 @@ from tests.fakes.ocpi_partner.wire import (
     HubReply,
     bind_public_url,
     envelope,
+    welcomed,
 )
 
 __all__ = [
@@ -32,4 +33,5 @@ __all__ = [
     "HubReply",
     "bind_public_url",
     "envelope",
+    "welcomed",
 ]

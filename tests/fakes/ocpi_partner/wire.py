@@ -43,6 +43,18 @@ def bind_public_url(hub: Any) -> str:
     return f"{hub.url}/ocpi/versions"
 
 
+async def welcomed(hub: Any) -> None:
+    """After a registration the hub queues, in a background task, what the new partner must know from the
+    start (our locations and tariffs, or our tokens): wait for that task, then deliver the queue."""
+    from hub.app import SCHEDULER_KEY
+
+    async with asyncio.timeout(10):
+        await hub.core.tasks.join()
+    drainer = hub.app[SCHEDULER_KEY].drainer
+    while await drainer.drain_once():
+        pass
+
+
 def now_text() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
