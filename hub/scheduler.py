@@ -45,6 +45,7 @@ class OutboxDrainer:
         self._clock = clock
         self._deliverers: list[tuple[str, Deliverer]] = []
         self._lock = asyncio.Lock()
+        self.closed = False
         self._slots = asyncio.Semaphore(CONCURRENCY)
         self._depth = METRICS.gauge("outbox_depth", "Outbox messages not yet delivered")
         self._sent = METRICS.counter("outbox_deliveries_total", "Outbox delivery attempts by result")
@@ -73,6 +74,8 @@ class OutboxDrainer:
         transaction (SQLite has one writer). A claimed message is leased for LEASE so that no other hub
         process claims it while it is in flight."""
         async with self._lock:
+            if self.closed:  # the hub is stopping: the database may be gone
+                return 0
             now = self._clock.now()
             work: list[tuple[OutboxMessage, Deliverer]] = []
             async with self._db.unit_of_work() as uow:
@@ -201,8 +204,8 @@ class HubScheduler:
         self._scheduler.shutdown(wait=False)
         if self._kick_task is not None:
             await asyncio.gather(self._kick_task, return_exceptions=True)
-        # Let a drain that is running finish its transaction before the database closes.
+        # Let a drain that is running finish its transaction before the database closes; none starts after.
         async with self.drainer._lock:
-            pass
+            self.drainer.closed = True
         # Waits for a maintenance job in progress, then keeps the last heartbeats.
         await self.flush_last_seen()

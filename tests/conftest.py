@@ -123,9 +123,11 @@ async def database_url(backend: str, tmp_path: Path) -> AsyncIterator[str]:
 
 
 @pytest.fixture
-def settings_factory(database_url: str) -> Callable[..., Settings]:
+def settings_factory(database_url: str, tmp_path: Path) -> Callable[..., Settings]:
     def make(**overrides: Any) -> Settings:
-        return Settings.from_mapping(merge(base_config(database_url), overrides), base_dir=REPO, environ={})
+        base = base_config(database_url)
+        base["ocpi"] = {"secret_key_file": str(tmp_path / "hub-secret")}  # never the repository's
+        return Settings.from_mapping(merge(base, overrides), base_dir=REPO, environ={})
 
     return make
 

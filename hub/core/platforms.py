@@ -6,16 +6,23 @@ Imports the standard library, structlog and the core only.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime, timedelta
 
 from hub.core.clock import Clock
 from hub.core.models import PartyRef, Platform
 from hub.core.ports import Database
+
+# Every OCPI request looks its caller up by token: answers (hits and misses) are kept this long. A write
+# through this service clears them at once; a write by another hub process is seen within this time.
+TOKEN_CACHE_TTL = timedelta(seconds=2)
+TOKEN_CACHE_MAX = 10_000  # distinct presented tokens remembered (bounded: callers choose what they send)
 
 
 class PlatformService:
     def __init__(self, db: Database, clock: Clock) -> None:
         self._db = db
         self._clock = clock
+        self._by_token: dict[str, tuple[Platform | None, datetime]] = {}
 
     async def get(self, platform_id: str) -> Platform | None:
         async with self._db.unit_of_work() as uow:
@@ -26,6 +33,7 @@ class PlatformService:
         async with self._db.unit_of_work() as uow:
             await uow.platforms.put(platform)
             await uow.commit()
+        self._by_token.clear()
         return platform
 
     async def list(self) -> Sequence[Platform]:
@@ -36,8 +44,16 @@ class PlatformService:
     async def find_by_token(self, token: str) -> Platform | None:
         """The platform holding `token` as invitation, inbound or previous inbound token (exact match);
         the caller checks status and the previous token's expiry."""
+        now = self._clock.now()
+        cached = self._by_token.get(token)
+        if cached is not None and cached[1] > now:
+            return cached[0]
         async with self._db.unit_of_work() as uow:
-            return await uow.platforms.find_by_token(token)
+            platform = await uow.platforms.find_by_token(token)
+        if len(self._by_token) >= TOKEN_CACHE_MAX:
+            self._by_token.clear()
+        self._by_token[token] = (platform, now + TOKEN_CACHE_TTL)
+        return platform
 
     async def find_by_party(self, party: PartyRef) -> Platform | None:
         """A platform, not SUSPENDED, that carries `party` (case-insensitive)."""

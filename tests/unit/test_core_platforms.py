@@ -136,3 +136,22 @@ async def test_a_record_service_write_is_one_committed_unit_of_work() -> None:
 
     assert db.commits == 1
     assert db.committed("records") == [a_record()]
+
+
+async def test_token_lookups_are_cached_until_a_write_or_the_time_to_live() -> None:
+    db, clock = InMemoryDatabase(), FixedClock(T0)
+    service = PlatformService(db, clock)
+    await service.put(a_platform("p1"))
+    assert await service.find_by_token("in-p2") is None  # a miss is remembered too
+
+    async with db.unit_of_work() as uow:  # another hub process registers p2: this one is not told
+        await uow.platforms.put(a_platform("p2"))
+        await uow.commit()
+    assert await service.find_by_token("in-p2") is None
+    clock.advance(seconds=3)
+    found = await service.find_by_token("in-p2")
+    assert found is not None
+    assert found.id == "p2"
+
+    await service.put(a_platform("p2", status=PlatformStatus.SUSPENDED, inbound_token=None))
+    assert await service.find_by_token("in-p2") is None  # a write through the service clears at once

@@ -35,7 +35,7 @@ from ocpi_modules.common.envelope import ocpi_response
 from ocpi_modules.common.errors import InvalidParametersError, NotFoundError
 from ocpi_modules.common.headers import party_headers
 from ocpi_modules.common.pagination import PageRequest, page_headers, parse_page
-from ocpi_modules.common.runtime import runtime
+from ocpi_modules.common.runtime import OcpiRuntime, runtime
 from ocpi_modules.common.status import StatusCode
 from ocpi_modules.common.validation import Findings
 from ocpi_modules.v2_2_1.api.versions import BASE_PATH, VERSION
@@ -50,6 +50,7 @@ from ocpi_modules.v2_2_1.commands import (
     command_response,
     parse_command,
 )
+from ocpi_modules.v2_2_1.location_pages import LocationPages
 from ocpi_modules.v2_2_1.locations import from_core_connector, from_core_evse, from_core_location
 from ocpi_modules.v2_2_1.push import cdr_for_wire
 from ocpi_modules.v2_2_1.security import Functional, functional_caller
@@ -181,11 +182,33 @@ async def get_locations(request: web.Request) -> web.Response:
     fn = await _caller(request, "locations")
     rt = runtime(request)
     page = parse_page(request, cap=rt.config.page_limit)
-    # The core filters by owner and window; visibility (LO-07) is applied here so X-Total-Count counts only
-    # what this caller may see (PG-02).
-    every = await rt.core.locations.list(fn.hosted.ref, page.date_from, page.date_to)
-    visible = [bubbled(loc) for loc in every if visible_location(loc)]
-    return _page_reply(request, fn, page, visible, from_core_location)
+    # The core filters by owner and window; visibility (LO-07) is applied before paging so X-Total-Count
+    # counts only what this caller may see (PG-02). Pages are cut from serialized windows (location_pages).
+    pages = _location_pages(rt)
+    result = await pages.page(rt.core, fn.hosted.ref, page.date_from, page.date_to, page.offset, page.limit)
+    headers = page_headers(
+        request,
+        public_url=rt.config.public_url,
+        total=result.total,
+        offset=page.offset,
+        limit=page.limit,
+        cap=rt.config.page_limit,
+        returned=result.returned,
+    )
+    return _reply(request, fn, result.data, headers=headers)
+
+
+LOCATION_PAGES = "location_pages"
+
+
+def _location_pages(rt: OcpiRuntime) -> LocationPages:
+    pages = rt.extras.get(LOCATION_PAGES)
+    if pages is None:
+        pages = rt.extras[LOCATION_PAGES] = LocationPages(
+            rt.clock, lambda loc: from_core_location(bubbled(loc)), visible_location
+        )
+    assert isinstance(pages, LocationPages)
+    return pages
 
 
 async def get_location(request: web.Request) -> web.Response:
