@@ -43,10 +43,11 @@ class ClientError(OcpiError):
 
 
 class InvalidParametersError(OcpiError):
-    """2001; HTTP 400 by default, HTTP 200 when the resource exists (RF-05): pass `http_status=200`."""
+    """2001 with HTTP 200: valid JSON from an authenticated sender gets no HTTP error, the problem is in the
+    status code (RF-05, errata 5dad8a7); pass `http_status=400` where the request itself is unusable."""
 
     default_status_code = StatusCode.INVALID_PARAMETERS
-    default_http_status = 400
+    default_http_status = 200
     default_message = "Invalid or missing parameters"
 
 

@@ -6,6 +6,7 @@ Imports orjson and the standard library only.
 from __future__ import annotations
 
 import json as _stdlib_json
+import re
 from datetime import date, datetime, time
 from decimal import Decimal
 from enum import Enum
@@ -61,7 +62,33 @@ def dumps(obj: Any) -> bytes:
     try:
         return orjson.dumps(obj, default=_default, option=_OPTIONS)
     except orjson.JSONEncodeError as exc:
+        if not _has_big_int(obj):
+            raise TypeError(str(exc)) from exc
+    # Integers beyond 64 bits (a partner's, kept verbatim) are valid JSON numbers orjson cannot write.
+    try:
+        return orjson.dumps(_exact_ints(obj), default=_default, option=_OPTIONS)
+    except orjson.JSONEncodeError as exc:
         raise TypeError(str(exc)) from exc
+
+
+def _has_big_int(obj: Any) -> bool:
+    if isinstance(obj, int) and not isinstance(obj, bool):
+        return not -_INT64 <= obj < 2**64
+    if isinstance(obj, dict):
+        return any(_has_big_int(v) for v in obj.values())
+    if isinstance(obj, list | tuple):
+        return any(_has_big_int(v) for v in obj)
+    return False
+
+
+def _exact_ints(obj: Any) -> Any:
+    if isinstance(obj, int) and not isinstance(obj, bool) and not -_INT64 <= obj < 2**64:
+        return orjson.Fragment(str(obj))
+    if isinstance(obj, dict):
+        return {k: _exact_ints(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_exact_ints(v) for v in obj]
+    return obj
 
 
 def loads(body: bytes | str) -> Any:
@@ -72,9 +99,35 @@ def loads(body: bytes | str) -> Any:
     """
     try:
         text = body.decode("utf-8") if isinstance(body, bytes | bytearray) else body
-        return _stdlib_json.loads(text, parse_float=Decimal, parse_constant=_reject_constant)
+        value = _stdlib_json.loads(
+            text, parse_float=Decimal, parse_int=_integer, parse_constant=_reject_constant
+        )
     except (ValueError, RecursionError) as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
         raise InvalidJsonError() from exc
+    if _UNSTORABLE.search(text) and _has_unstorable(value):
+        # `\u0000` and unpaired surrogates are valid JSON escapes but no UTF-8 text column can hold them.
+        raise InvalidJsonError("JSON strings must not contain U+0000 or unpaired surrogates")
+    return value
+
+
+_UNSTORABLE = re.compile(r"\\u(?:0000|[dD][89a-fA-F][0-9a-fA-F]{2})|\x00|[\ud800-\udfff]")
+_INT64 = 2**63
+
+
+def _integer(text: str) -> int | Decimal:
+    """JSON integers beyond 64 bits stay exact as Decimal: every encoder (and database) takes those."""
+    value = int(text)
+    return Decimal(value) if not -_INT64 <= value < _INT64 else value
+
+
+def _has_unstorable(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value or any("\ud800" <= ch <= "\udfff" for ch in value)
+    if isinstance(value, dict):
+        return any(_has_unstorable(k) or _has_unstorable(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_unstorable(v) for v in value)
+    return False
 
 
 def _reject_constant(name: str) -> Any:

@@ -7,10 +7,13 @@ Imports aiohttp, structlog and the standard library only.
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Awaitable, Callable
 
 import structlog
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
+from aiohttp.web_protocol import RequestPayloadError
 
 from ocpi_modules.common.envelope import ocpi_response, response_headers
 from ocpi_modules.common.errors import (
@@ -22,6 +25,8 @@ from ocpi_modules.common.errors import (
 )
 from ocpi_modules.common.headers import X_CORRELATION_ID, X_REQUEST_ID, request_ids
 from ocpi_modules.common.runtime import OCPI_KEY
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")
 
 log = structlog.get_logger(__name__)
 
@@ -85,7 +90,12 @@ async def ocpi_middleware(request: web.Request, handler: Handler) -> web.StreamR
         return await handler(request)
     request_id, correlation_id = request_ids(request)
     try:
+        if _CONTROL.search(request.path):
+            # No OCPI id holds control characters (CiString/string, §5); PostgreSQL text cannot hold U+0000.
+            raise NotFoundError("Unknown object")
         response = await handler(request)
+    except (HttpProcessingError, RequestPayloadError):  # e.g. a body that does not decode per its encoding
+        return error_response(request, ClientError("Unreadable request body"))
     except OcpiError as exc:
         log.info(
             "ocpi_error_response",

@@ -350,10 +350,17 @@ async def get_session(rt: OcpiRuntime, party: PartyRef, session_id: str) -> dict
 # --- CDRs (CD-02, CD-13) ------------------------------------------------------------------------------
 
 
+# CiString(39) per spec; longer ids are stored and reported (§22), but one that would not fit in a `Location`
+# header URL (most HTTP clients stop at 8 KiB of headers) could never be acknowledged: refused.
+MAX_ADDRESSABLE_ID = 255
+
+
 def cdr_id(obj: Mapping[str, Any]) -> str:
     value = obj.get("id")
     if not isinstance(value, str) or not value:
         raise InvalidParametersError("the CDR lacks its id")
+    if len(value) > MAX_ADDRESSABLE_ID:
+        raise InvalidParametersError(f"the CDR id is {len(value)} characters long (at most 39 expected)")
     return value
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import structlog
 
-from hub.core.models import PartnerRecord, Platform, PlatformStatus, Role
+from hub.core.models import PartnerRecord, PartyRef, Platform, PlatformStatus, Role
 from ocpi_modules.common.client import OcpiTransportError
 from ocpi_modules.common.datetimes import format_datetime, parse_datetime
 from ocpi_modules.common.errors import OcpiError
@@ -39,6 +39,9 @@ RESYNC_STATE = "resync.state"
 RESYNC_MODULES = (LOCATIONS, TARIFFS, SESSIONS, CDRS)
 # The Sessions Sender requires date_from (PG-08): a platform never pulled is asked for this much history.
 FIRST_SESSIONS_WINDOW = timedelta(days=31)
+# Locations and tariffs are the lists whose unfiltered pull replaces what we hold (PG-07); sessions are
+# always pulled with date_from and CDRs never change.
+FULL_PULL_IS_TRUTH = frozenset({LOCATIONS, TARIFFS})
 SKIPPED = "skipped"  # an object of a party the platform does not carry (CO-12)
 FAILED = "failed"  # an object that could not be stored (not an object, no id, a conflicting CDR)
 
@@ -90,6 +93,7 @@ async def pull_module(rt: OcpiRuntime, emsp: HostedParty, platform: Platform, mo
         params["date_from"] = format_datetime(started - FIRST_SESSIONS_WINDOW)
     cpos = [role.party for role in platform.roles if role.role is Role.CPO]
     counts: Counter[str] = Counter()
+    seen: set[tuple[str, str]] = set()
     try:
         async for item in rt.http.iterate(
             url,
@@ -100,6 +104,8 @@ async def pull_module(rt: OcpiRuntime, emsp: HostedParty, platform: Platform, mo
             to_party=cpos[0] if len(cpos) == 1 else None,
         ):
             counts[await _store(rt, platform, module, item)] += 1
+            if isinstance(item, dict) and isinstance(item.get("id"), str):
+                seen.add((party_of(item, module).key(), item["id"].upper()))
     except OcpiTransportError as exc:
         log.warning(
             "ocpi_resync_module",
@@ -110,6 +116,10 @@ async def pull_module(rt: OcpiRuntime, emsp: HostedParty, platform: Platform, mo
             **counts,
         )
         return {"error": str(exc), **counts}
+    if "date_from" not in params and module in FULL_PULL_IS_TRUTH:
+        removed = await _forget_absent(rt, module, cpos, seen)
+        if removed:
+            counts["removed"] = removed
     await rt.core.records.put(
         PartnerRecord(
             module=RESYNC_STATE,
@@ -127,6 +137,19 @@ async def pull_module(rt: OcpiRuntime, emsp: HostedParty, platform: Platform, mo
         **counts,
     )
     return dict(counts)
+
+
+async def _forget_absent(
+    rt: OcpiRuntime, module: str, parties: list[PartyRef], seen: set[tuple[str, str]]
+) -> int:
+    """PG-07: after a complete unfiltered pull, what the CPO no longer lists is no longer valid."""
+    removed = 0
+    for party in parties:
+        for record in await rt.core.records.list(module, party):
+            if (record.party.key(), record.id.upper()) not in seen:
+                await rt.core.records.delete(module, record.party, record.id)
+                removed += 1
+    return removed
 
 
 async def _store(rt: OcpiRuntime, platform: Platform, module: str, item: Any) -> str:

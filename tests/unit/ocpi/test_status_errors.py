@@ -9,7 +9,7 @@ from ocpi_modules.common.status import StatusCode, is_success
 
 EXPECTED = [
     (errors.ClientError, 2000, 400),
-    (errors.InvalidParametersError, 2001, 400),
+    (errors.InvalidParametersError, 2001, 200),
     (errors.NotEnoughInformationError, 2002, 200),
     (errors.UnknownLocationError, 2003, 200),
     (errors.UnknownTokenError, 2004, 404),
@@ -58,7 +58,7 @@ def test_sc_exception_per_code(cls: type[errors.OcpiError], code: int, http: int
 
 
 def test_rf05_invalid_parameters_with_http_200() -> None:
-    assert errors.InvalidParametersError("no last_updated", http_status=200).http_status == 200
+    assert errors.InvalidParametersError("unusable", http_status=400).http_status == 400
 
 
 def test_rf07_not_found_can_carry_2001() -> None:
