@@ -15,6 +15,7 @@ TOKEN_MAX_LENGTH = 64
 _PREFIX = re.compile(r"token +", re.IGNORECASE | re.ASCII)
 _VALID_TOKEN = re.compile(r"[\x21-\x7e]{1,64}", re.ASCII)
 _BASE64 = re.compile(r"[A-Za-z0-9+/]+={0,2}", re.ASCII)
+_WHITESPACE = re.compile(r"\s")
 
 
 def token_candidates(header_value: str | None) -> list[str]:
@@ -33,7 +34,7 @@ def token_candidates(header_value: str | None) -> list[str]:
     if prefix is None:
         return []
     raw = value[prefix.end() :].strip()
-    if not raw or any(ch.isspace() for ch in raw):
+    if not raw or _WHITESPACE.search(raw):
         return []
     candidates = [raw]
     decoded = _decode_base64(raw)

@@ -31,6 +31,7 @@ JSON_CONTENT_TYPE = "application/json"
 
 # Where the ids of a request are kept once read or generated, so the handler and the middleware echo the same.
 REQUEST_IDS_KEY = web.RequestKey("ocpi_request_ids", tuple[str, str])
+ROUTING_HEADERS_KEY = web.RequestKey("ocpi_routing_headers", object)
 
 _COUNTRY = re.compile(r"[A-Za-z]{2}", re.ASCII)
 _PARTY = re.compile(r"[A-Za-z0-9]{3}", re.ASCII)
@@ -63,8 +64,12 @@ def parse_routing_headers(headers: Mapping[str, str]) -> RoutingHeaders:
 
 
 def routing_headers(request: web.Request) -> RoutingHeaders:
-    """The request's routing headers; header names in any case, invalid or half-present pairs → None."""
-    return parse_routing_headers(request.headers)
+    """The request's routing headers; header names in any case, invalid or half-present pairs → None.
+    Parsed once per request (the middleware, the authentication and the reply all ask)."""
+    parsed: RoutingHeaders | None = request.get(ROUTING_HEADERS_KEY)
+    if parsed is None:
+        parsed = request[ROUTING_HEADERS_KEY] = parse_routing_headers(request.headers)
+    return parsed
 
 
 def new_id() -> str:

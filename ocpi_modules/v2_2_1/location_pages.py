@@ -94,12 +94,9 @@ class LocationPages:
     ) -> Page:
         self._subscribe(core)
         window = await self._window(core, (owner.key(), date_from, date_to), owner)
-        chosen = window.items[offset : offset + limit]
-        return Page(
-            data=orjson.Fragment(b"[" + b",".join(chosen) + b"]"),
-            total=len(window.items),
-            returned=len(chosen),
-        )
+        total = len(window.items)
+        returned = max(0, min(limit, total - offset))
+        return Page(data=orjson.Fragment(window.page(offset, limit)), total=total, returned=returned)
 
     async def _window(self, core: Core, key: WindowKey, owner: PartyRef) -> _Window:
         now = self._clock.now()
