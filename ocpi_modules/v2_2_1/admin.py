@@ -16,7 +16,14 @@ from urllib.parse import urlsplit
 import structlog
 from aiohttp import web
 
-from hub.core.errors import ConflictError, HubError, InvalidRequestError, NotFoundError
+from hub.core.errors import (
+    ConflictError,
+    HubError,
+    InvalidRequestError,
+    NotFoundError,
+    RejectedError,
+    UnavailableError,
+)
 from hub.core.models import Platform
 from ocpi_modules.common.client import check_partner_url
 from ocpi_modules.common.errors import OcpiError
@@ -34,17 +41,19 @@ NAME_MAX_LENGTH = 100
 ERROR_STATUS: tuple[tuple[type[HubError], int], ...] = (
     (NotFoundError, 404),
     (InvalidRequestError, 400),
+    (UnavailableError, 409),
     (ConflictError, 409),
+    (RejectedError, 409),
 )
 
 
-class _RequestError(Exception):
+class AdminRequestError(Exception):
     def __init__(self, status: int, message: str) -> None:
         super().__init__(message)
         self.status = status
 
 
-def _error(status: int, message: str, **extra: Any) -> web.Response:
+def admin_error(status: int, message: str, **extra: Any) -> web.Response:
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
     return web.json_response({"error": message, **extra}, status=status, headers=headers)
 
@@ -75,9 +84,9 @@ async def _body(request: web.Request) -> dict[str, Any]:
     try:
         body = json.loads(raw)
     except ValueError:
-        raise _RequestError(400, "the body is not valid JSON") from None
+        raise AdminRequestError(400, "the body is not valid JSON") from None
     if not isinstance(body, dict):
-        raise _RequestError(400, "the body must be a JSON object")
+        raise AdminRequestError(400, "the body must be a JSON object")
     return body
 
 
@@ -85,23 +94,23 @@ def _text(body: dict[str, Any], name: str, *, required: bool = True) -> str | No
     value = body.get(name)
     if value is None or (isinstance(value, str) and not value.strip()):
         if required:
-            raise _RequestError(400, f"field '{name}' is required")
+            raise AdminRequestError(400, f"field '{name}' is required")
         return None
     if not isinstance(value, str):
-        raise _RequestError(400, f"field '{name}' must be str")
+        raise AdminRequestError(400, f"field '{name}' must be str")
     return value.strip()
 
 
 def _name(value: str) -> str:
     if len(value) > NAME_MAX_LENGTH:
-        raise _RequestError(400, f"field 'name' must be at most {NAME_MAX_LENGTH} characters")
+        raise AdminRequestError(400, f"field 'name' must be at most {NAME_MAX_LENGTH} characters")
     return value
 
 
 def _runtime(request: web.Request) -> OcpiRuntime:
     rt = request.app[OCPI_KEY]
     if rt.core_getter() is None:
-        raise _RequestError(503, "the hub is starting")
+        raise AdminRequestError(503, "the hub is starting")
     return rt
 
 
@@ -121,7 +130,7 @@ async def register(request: web.Request) -> web.Response:
     try:
         check_partner_url(url, allow_private=rt.config.allow_private_urls)
     except ValueError as exc:
-        raise _RequestError(400, f"field 'versions_url': {exc}") from None
+        raise AdminRequestError(400, f"field 'versions_url': {exc}") from None
     token = _text(body, "token") or ""
     name = _name(_text(body, "name", required=False) or urlsplit(url).hostname or url)
     platform = await registration.register(rt, versions_url=url, token_a=token, name=name)
@@ -143,15 +152,9 @@ async def unregister_platform(request: web.Request) -> web.Response:
     return web.json_response(platform_json(platform))
 
 
-def setup_ocpi_admin(app: web.Application, admin_token: str) -> None:
-    """Register `/admin/ocpi/…`. With an empty `admin_token` every such path answers 404 (disabled)."""
-    if not admin_token:
-
-        async def disabled(_request: web.Request) -> web.Response:
-            return _error(404, "the operator API is disabled (set [admin] token)")
-
-        app.router.add_route("*", PREFIX + "/{tail:.*}", disabled)
-        return
+def bearer_guard(admin_token: str) -> Callable[[Handler], Handler]:
+    """Wrap an operator handler: `Authorization: Bearer <admin token>` (compared in constant time) or 401;
+    request, OCPI and core errors become JSON errors (`ERROR_STATUS`; a partner that failed → 502)."""
     expected = admin_token.encode()
 
     def guarded(handler: Handler) -> Handler:
@@ -160,24 +163,38 @@ def setup_ocpi_admin(app: web.Application, admin_token: str) -> None:
             # Constant-time comparison, taken for missing and empty values too.
             if not (hmac.compare_digest(given.strip().encode(), expected) and scheme.lower() == "bearer"):
                 log.warning("admin_unauthorized", path=request.path, remote=request.remote)
-                return _error(401, "unauthorized")
+                return admin_error(401, "unauthorized")
             try:
                 return await handler(request)
-            except _RequestError as exc:
-                return _error(exc.status, str(exc))
+            except AdminRequestError as exc:
+                return admin_error(exc.status, str(exc))
             except OcpiError as exc:
                 log.warning("admin_ocpi_failed", path=request.path, status_code=exc.status_code)
-                return _error(502, exc.message, status_code=exc.status_code)
+                return admin_error(502, exc.message, status_code=exc.status_code)
             except HubError as exc:
                 for kind, status in ERROR_STATUS:
                     if isinstance(exc, kind):
-                        return _error(status, str(exc) or type(exc).__name__)
+                        return admin_error(status, str(exc) or type(exc).__name__)
                 raise
 
         return run
 
+    return guarded
+
+
+def setup_ocpi_admin(app: web.Application, admin_token: str) -> None:
+    """Register `/admin/ocpi/…`. With an empty `admin_token` every such path answers 404 (disabled)."""
+    if not admin_token:
+
+        async def disabled(_request: web.Request) -> web.Response:
+            return admin_error(404, "the operator API is disabled (set [admin] token)")
+
+        app.router.add_route("*", PREFIX + "/{tail:.*}", disabled)
+        return
+    guarded = bearer_guard(admin_token)
+
     async def no_endpoint(request: web.Request) -> web.Response:
-        raise _RequestError(404, f"no endpoint {request.method} {request.path}")
+        raise AdminRequestError(404, f"no endpoint {request.method} {request.path}")
 
     platform = PREFIX + "/platforms/{platform_id}"
     routes: tuple[tuple[str, str, Handler], ...] = (

@@ -7,7 +7,6 @@ An adapter module: imports aiohttp, structlog, ocpi_modules and the core only.
 
 from __future__ import annotations
 
-import hmac
 import json
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -16,17 +15,12 @@ import structlog
 from aiohttp import web
 
 from hub.core.errors import (
-    ConflictError,
-    HubError,
-    InvalidRequestError,
     NotFoundError,
-    RejectedError,
-    UnavailableError,
 )
 from hub.core.models import PartyRef
 from ocpi_modules.common import json as ocpi_json
-from ocpi_modules.common.errors import OcpiError
 from ocpi_modules.common.runtime import OCPI_KEY, OcpiRuntime
+from ocpi_modules.v2_2_1.admin import AdminRequestError, bearer_guard
 from ocpi_modules.v2_2_1.emsp import commands, tokens
 from ocpi_modules.v2_2_1.tokens import from_core_token
 
@@ -35,25 +29,6 @@ log = structlog.get_logger(__name__)
 Handler = Callable[[web.Request], Awaitable[web.Response]]
 MAX_IMPORT_ROWS = 10_000  # one request; the CLI sends long files in batches
 MAX_WAIT_S = 60.0  # the longest one command-result request may wait for the result
-
-ERROR_STATUS: tuple[tuple[type[HubError], int], ...] = (
-    (NotFoundError, 404),
-    (InvalidRequestError, 400),
-    (UnavailableError, 409),
-    (ConflictError, 409),
-    (RejectedError, 409),
-)
-
-
-class _RequestError(Exception):
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-
-
-def _error(status: int, message: str, **extra: Any) -> web.Response:
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-    return web.json_response({"error": message, **extra}, status=status, headers=headers)
 
 
 def _json(data: Any, status: int = 200) -> web.Response:
@@ -68,7 +43,7 @@ async def _read(request: web.Request) -> Any:
     try:
         return json.loads(raw)
     except ValueError:
-        raise _RequestError(400, "the body is not valid JSON") from None
+        raise AdminRequestError(400, "the body is not valid JSON") from None
 
 
 async def _object(request: web.Request) -> dict[str, Any]:
@@ -76,7 +51,7 @@ async def _object(request: web.Request) -> dict[str, Any]:
     if body is None:
         return {}
     if not isinstance(body, dict):
-        raise _RequestError(400, "the body must be a JSON object")
+        raise AdminRequestError(400, "the body must be a JSON object")
     return body
 
 
@@ -84,10 +59,10 @@ def _text(body: dict[str, Any], name: str, *, required: bool = True) -> str | No
     value = body.get(name)
     if value is None or (isinstance(value, str) and not value.strip()):
         if required:
-            raise _RequestError(400, f"field '{name}' is required")
+            raise AdminRequestError(400, f"field '{name}' is required")
         return None
     if not isinstance(value, str):
-        raise _RequestError(400, f"field '{name}' must be str")
+        raise AdminRequestError(400, f"field '{name}' must be str")
     return value.strip()
 
 
@@ -96,7 +71,7 @@ def _cpo(body: dict[str, Any]) -> PartyRef:
     try:
         return PartyRef.parse(text)
     except ValueError:
-        raise _RequestError(400, "field 'cpo' must be CC*PID (e.g. DE*ABC)") from None
+        raise AdminRequestError(400, "field 'cpo' must be CC*PID (e.g. DE*ABC)") from None
 
 
 def _query_int(request: web.Request, name: str, default: int) -> int:
@@ -104,7 +79,7 @@ def _query_int(request: web.Request, name: str, default: int) -> int:
     if text is None:
         return default
     if not text.isdigit():
-        raise _RequestError(400, f"query '{name}' must be a non-negative integer")
+        raise AdminRequestError(400, f"query '{name}' must be a non-negative integer")
     return int(text)
 
 
@@ -115,16 +90,16 @@ def _wait(request: web.Request) -> float:
     try:
         seconds = float(text)
     except ValueError:
-        raise _RequestError(400, "query 'wait' must be a number of seconds") from None
+        raise AdminRequestError(400, "query 'wait' must be a number of seconds") from None
     if not 0 <= seconds <= MAX_WAIT_S:
-        raise _RequestError(400, f"query 'wait' must be between 0 and {MAX_WAIT_S:g}")
+        raise AdminRequestError(400, f"query 'wait' must be between 0 and {MAX_WAIT_S:g}")
     return seconds
 
 
 def _runtime(request: web.Request) -> OcpiRuntime:
     rt = request.app.get(OCPI_KEY)
     if rt is None or rt.core_getter() is None:
-        raise _RequestError(503, "the hub is starting")
+        raise AdminRequestError(503, "the hub is starting")
     return rt
 
 
@@ -137,9 +112,9 @@ async def import_tokens(request: web.Request) -> web.Response:
     rt = _runtime(request)
     rows = await _read(request)
     if not isinstance(rows, list):
-        raise _RequestError(400, "the body must be a JSON list of Token objects")
+        raise AdminRequestError(400, "the body must be a JSON list of Token objects")
     if len(rows) > MAX_IMPORT_ROWS:
-        raise _RequestError(413, f"at most {MAX_IMPORT_ROWS} rows per request; send the file in batches")
+        raise AdminRequestError(413, f"at most {MAX_IMPORT_ROWS} rows per request; send the file in batches")
     report = await tokens.import_tokens(rt, rows, first_row=_query_int(request, "first_row", 1))
     return _json(report.as_json())
 
@@ -153,7 +128,7 @@ async def post_distribution(request: web.Request) -> web.Response:
     """`?retry_failed=1`: make every failed token push due now, then answer the distribution."""
     rt = _runtime(request)
     if request.query.get("retry_failed", "").lower() not in ("1", "true", "yes"):
-        raise _RequestError(400, "POST needs ?retry_failed=1")
+        raise AdminRequestError(400, "POST needs ?retry_failed=1")
     retried = await tokens.retry_failed(rt)
     return _json({"retried": retried, "cpos": [d.as_json() for d in await tokens.distribution(rt)]})
 
@@ -203,29 +178,7 @@ def setup_emsp_admin(app: web.Application, admin_token: str) -> None:
     nothing is added: the operator API's own catch-all answers 404 (disabled)."""
     if not admin_token:
         return
-    expected = admin_token.encode()
-
-    def guarded(handler: Handler) -> Handler:
-        async def run(request: web.Request) -> web.Response:
-            scheme, _, given = request.headers.get("Authorization", "").partition(" ")
-            # Constant-time comparison, taken for missing and empty values too.
-            if not (hmac.compare_digest(given.strip().encode(), expected) and scheme.lower() == "bearer"):
-                log.warning("admin_unauthorized", path=request.path, remote=request.remote)
-                return _error(401, "unauthorized")
-            try:
-                return await handler(request)
-            except _RequestError as exc:
-                return _error(exc.status, str(exc))
-            except OcpiError as exc:
-                log.warning("admin_ocpi_failed", path=request.path, status_code=exc.status_code)
-                return _error(502, exc.message, status_code=exc.status_code)
-            except HubError as exc:
-                for kind, status in ERROR_STATUS:
-                    if isinstance(exc, kind):
-                        return _error(status, str(exc) or type(exc).__name__)
-                raise
-
-        return run
+    guarded = bearer_guard(admin_token)
 
     routes: tuple[tuple[str, str, Handler], ...] = (
         ("POST", "/admin/tokens/import", import_tokens),
