@@ -30,6 +30,7 @@ from hub.core.models import (
     StationNotification,
     Tariff,
     Token,
+    TokenType,
 )
 
 # --- Repositories -----------------------------------------------------------------------------
@@ -76,8 +77,11 @@ class StationRepository(Protocol):
 
 
 class TokenRepository(Protocol):
-    async def get(self, uid: str, party: PartyRef | None = None) -> Token | None:
-        """With `party` None, any party's token with this uid (own tokens first)."""
+    async def get(
+        self, uid: str, party: PartyRef | None = None, type: TokenType | None = None
+    ) -> Token | None:
+        """A token is (party, uid, type) (TK-04). With `party` None, any party's token with this uid (own
+        tokens first); with `type` None, any type (RFID first, then the others by name)."""
         ...
 
     async def put(self, token: Token) -> None: ...

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 from hub.core.clock import Clock
 from hub.core.events import EventBus, TokenChanged
-from hub.core.models import PartyRef, Token
+from hub.core.models import PartyRef, Token, TokenType
 from hub.core.outbox import Topic, add_change, same_content, token_key
 from hub.core.ports import Database
 
@@ -21,9 +21,10 @@ class TokenService:
         self._clock = clock
 
     async def put(self, token: Token) -> Token:
-        """Insert or replace; a changed token is published (`TokenChanged`, outbox `token.updated`)."""
+        """Insert or replace the token of this (party, uid, type) (TK-04); a changed token is published
+        (`TokenChanged`, outbox `token.updated`, keyed per (party, uid) so both types stay in order)."""
         async with self._db.unit_of_work() as uow:
-            existing = await uow.tokens.get(token.uid, token.party)
+            existing = await uow.tokens.get(token.uid, token.party, token.type)
             if same_content(existing, token):
                 assert existing is not None
                 return existing
@@ -35,10 +36,13 @@ class TokenService:
         await self._bus.publish(TokenChanged(token=token))
         return token
 
-    async def get(self, uid: str, party: PartyRef | None = None) -> Token | None:
-        """Case-insensitive; with `party` None any party's token (own tokens first)."""
+    async def get(
+        self, uid: str, party: PartyRef | None = None, type: TokenType | None = None
+    ) -> Token | None:
+        """Case-insensitive; with `party` None any party's token (own tokens first), with `type` None any
+        type (RFID first)."""
         async with self._db.unit_of_work() as uow:
-            return await uow.tokens.get(uid, party)
+            return await uow.tokens.get(uid, party, type)
 
     async def list(
         self, party: PartyRef | None = None, offset: int = 0, limit: int | None = None

@@ -122,7 +122,7 @@ class TokenRow(StorageTable, table=True):
     uid: str = Field(sa_type=id_type())
     country_code: str
     party_id: str
-    type: str
+    type: str = Field(primary_key=True)  # TK-04: a token is (party, uid, type)
     contract_id: str
     visual_number: str | None = None
     issuer: str

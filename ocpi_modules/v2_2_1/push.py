@@ -31,6 +31,7 @@ from hub.core.models import (
     SessionStatus,
     Tariff,
     Token,
+    TokenType,
 )
 from hub.core.outbox import Topic, location_key, tariff_key, token_key
 from hub.core.ports import UnitOfWork
@@ -494,7 +495,7 @@ class OcpiPushService:
                 _require_success(response, "PATCH", url)
                 await self._remember_session(receiver, session, closed)
                 return
-        token = await self._token(session.token_uid, session.token_party)
+        token = await self._token(session.token_uid, session.token_party, session.token_type)
         await self._send(receiver, "PUT", url, sender=party, body=from_core_session(shown, token=token))
         if final:
             await self._rt.core.records.delete(SESSION_LEDGER, receiver.party, session.id)
@@ -519,10 +520,10 @@ class OcpiPushService:
             )
         )
 
-    async def _token(self, uid: str, party: PartyRef | None) -> Token | None:
+    async def _token(self, uid: str, party: PartyRef | None, kind: TokenType) -> Token | None:
         if party is None:
             return None
-        return await self._rt.core.tokens.get(uid, party)
+        return await self._rt.core.tokens.get(uid, party, kind)
 
 
 async def cdr_for_wire(core: Core, cdr: Cdr) -> dict[str, Any]:
@@ -530,7 +531,7 @@ async def cdr_for_wire(core: Core, cdr: Cdr) -> dict[str, Any]:
     the session's facts win; the location supplies address and connector details)."""
     location = await core.locations.get(cdr.party, cdr.location_id) if cdr.location_id else None
     tariff = await core.tariffs.get(cdr.party, cdr.tariff_id) if cdr.tariff_id else None
-    token = await core.tokens.get(cdr.token_uid, cdr.token_party) if cdr.token_party else None
+    token = await core.tokens.get(cdr.token_uid, cdr.token_party, cdr.token_type) if cdr.token_party else None
     return from_core_cdr(cdr, location=location, tariff=tariff, token=token)
 
 

@@ -10,13 +10,15 @@ from typing import Any
 import pytest
 from sqlalchemy import insert, inspect, select
 
+from hub.core.models import TokenType
 from hub.storage import LATEST_VERSION, SchemaVersionError, build_database, open_database
 from hub.storage.migrations import MIGRATIONS
 from hub.storage.migrations.m0001_initial import schema_v1
 from hub.storage.repositories.commands import from_core_command
 from hub.storage.repositories.sessions import from_core_session
+from hub.storage.repositories.tokens import from_core_token
 from hub.storage.tables import METADATA, schema_migrations
-from tests.contract.builders import MSP, a_command, a_session
+from tests.contract.builders import CPO, MSP, a_command, a_session, a_token, at
 from tests.contract.conftest import SQL_KINDS
 
 pytestmark = pytest.mark.parametrize("sql_url", SQL_KINDS, indirect=True)
@@ -107,6 +109,32 @@ async def test_upgrading_from_version_1_keeps_the_data(sql_url: str) -> None:
             assert await uow.commands.find_reservation("cp001", "res-abc", MSP) == reservation
             assert await uow.sessions.get("ses-0001") == session
         assert await db.schema_version() == LATEST_VERSION
+    finally:
+        await db.close()
+
+
+async def test_tk_04_upgrading_tokens_to_the_type_key_keeps_them(sql_url: str) -> None:
+    db = build_database(sql_url)
+    try:
+        assert await db.migrate(target=4) == list(range(1, 5))
+        rfid, other = a_token("T1"), a_token("T2", party=CPO, type=TokenType.OTHER, own=True)
+        tx = db.transaction()
+        for token in (rfid, other):
+            await tx.write(insert(schema_v1().tables["tokens"]), from_core_token(token))
+        await tx.commit()
+        await tx.close()
+
+        assert await db.migrate() == list(range(5, LATEST_VERSION + 1))
+
+        app = a_token("t1", type=TokenType.APP_USER, last_updated=at(1))
+        async with db.unit_of_work() as uow:
+            await uow.tokens.put(app)
+            await uow.commit()
+        async with db.unit_of_work() as uow:
+            assert await uow.tokens.get("T1", MSP, TokenType.RFID) == rfid
+            assert await uow.tokens.get("T1", MSP, TokenType.APP_USER) == app
+            assert await uow.tokens.get("t2") == other
+            assert len(await uow.tokens.list()) == 3
     finally:
         await db.close()
 

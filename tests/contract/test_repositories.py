@@ -18,6 +18,7 @@ from hub.core.models import (
     PartyProtocol,
     PartyRef,
     Role,
+    TokenType,
 )
 from tests.contract.builders import (
     CPO,
@@ -219,6 +220,49 @@ async def test_token_without_party_prefers_own_tokens(database: Any) -> None:
     await put_all(database, "tokens", other, own)
 
     assert await read(database, lambda uow: uow.tokens.get("Shared")) == own
+
+
+async def test_tk_04_tokens_of_one_uid_and_party_but_different_types_coexist(database: Any) -> None:
+    rfid = a_token("T1", contract_id="RFID-CONTRACT")
+    app = a_token("t1", type=TokenType.APP_USER, contract_id="APP-CONTRACT", last_updated=at(1))
+    await put_all(database, "tokens", rfid, app)
+
+    async def get(uid: str, *args: Any) -> Any:
+        return await read(database, lambda uow: uow.tokens.get(uid, *args))
+
+    assert await get("t1", MSP, TokenType.RFID) == rfid
+    assert await get("T1", MSP, TokenType.APP_USER) == app
+    assert await get("T1", MSP, TokenType.OTHER) is None
+    assert await get("T1", CPO, TokenType.RFID) is None
+    assert await get("T1", MSP) == rfid  # no type: RFID first
+    assert await get("T1") == rfid
+    assert await get("T1", None, TokenType.APP_USER) == app
+    assert [t.type for t in await read(database, lambda uow: uow.tokens.list(MSP))] == [
+        TokenType.RFID,
+        TokenType.APP_USER,
+    ]
+
+
+async def test_token_put_replaces_only_the_token_of_its_type(database: Any) -> None:
+    await put_all(database, "tokens", a_token("T1"), a_token("T1", type=TokenType.APP_USER))
+    blocked = a_token("T1", type=TokenType.APP_USER, valid=False, last_updated=at(3))
+    await put_all(database, "tokens", blocked)
+
+    assert await read(database, lambda uow: uow.tokens.get("T1", MSP, TokenType.APP_USER)) == blocked
+    assert await read(database, lambda uow: uow.tokens.get("T1", MSP, TokenType.RFID)) == a_token("T1")
+    assert len(await read(database, lambda uow: uow.tokens.list())) == 2
+
+
+async def test_token_without_type_prefers_rfid_then_other_types_by_name(database: Any) -> None:
+    other = a_token("T9", type=TokenType.OTHER)
+    app = a_token("T9", type=TokenType.APP_USER)
+    await put_all(database, "tokens", other, app)
+
+    assert await read(database, lambda uow: uow.tokens.get("T9", MSP)) == app
+    rfid = a_token("T9")
+    await put_all(database, "tokens", rfid)
+    assert await read(database, lambda uow: uow.tokens.get("T9", MSP)) == rfid
+    assert await read(database, lambda uow: uow.tokens.get("T9")) == rfid
 
 
 async def test_token_list_filters_by_party_and_pages(database: Any) -> None:

@@ -33,6 +33,7 @@ from hub.core.models import (
     StationNotification,
     Tariff,
     Token,
+    TokenType,
 )
 from hub.core.ports import (
     AlarmRepository,
@@ -61,7 +62,7 @@ class _Tables:
     parties: dict[str, Party] = field(default_factory=dict)
     locations: dict[tuple[str, str], Location] = field(default_factory=dict)
     stations: dict[str, Station] = field(default_factory=dict)
-    tokens: dict[tuple[str, str], Token] = field(default_factory=dict)
+    tokens: dict[tuple[str, str, str], Token] = field(default_factory=dict)
     sessions: dict[str, Session] = field(default_factory=dict)
     cdrs: dict[str, Cdr] = field(default_factory=dict)
     tariffs: dict[tuple[str, str], Tariff] = field(default_factory=dict)
@@ -184,15 +185,21 @@ class _Stations(_Repo):
 
 
 class _Tokens(_Repo):
-    async def get(self, uid: str, party: PartyRef | None = None) -> Token | None:
-        if party is not None:
-            return self._t.tokens.get((party.key(), uid.upper()))
-        found = [t for (_, tuid), t in self._t.tokens.items() if tuid == uid.upper()]
-        found.sort(key=lambda t: (not t.own, t.party.key()))
+    async def get(
+        self, uid: str, party: PartyRef | None = None, type: TokenType | None = None
+    ) -> Token | None:
+        found = [
+            t
+            for (party_key, tuid, ttype), t in self._t.tokens.items()
+            if tuid == uid.upper()
+            and (party is None or party_key == party.key())
+            and (type is None or ttype == type.value)
+        ]
+        found.sort(key=lambda t: (not t.own, t.type is not TokenType.RFID, t.party.key(), t.type.value))
         return found[0] if found else None
 
     async def put(self, token: Token) -> None:
-        key = (token.party.key(), token.uid.upper())
+        key = (token.party.key(), token.uid.upper(), token.type.value)
         self._t.tokens[key] = token
         self._write("tokens", key)
 
@@ -200,7 +207,7 @@ class _Tokens(_Repo):
         self, party: PartyRef | None = None, offset: int = 0, limit: int | None = None
     ) -> Sequence[Token]:
         found = [t for t in self._t.tokens.values() if _party_matches(t.party, party)]
-        found.sort(key=lambda t: (t.last_updated, t.party.key(), t.uid))
+        found.sort(key=lambda t: (t.last_updated, t.party.key(), t.uid, t.type.value))
         return _page(found, offset, limit)
 
 

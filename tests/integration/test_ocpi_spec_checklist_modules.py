@@ -333,12 +333,6 @@ async def test_tk_01_the_token_type_defaults_to_rfid(env: Env) -> None:
     assert (await env.call("GET", f"{TOKEN}/T2?type=APP_USER")).data["type"] == "APP_USER"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="bug: tokens are stored under (party, uid) only (hub/storage/tables.py TokenRow primary key "
-    "party_key+uid_key), so a partner's APP_USER token replaces its RFID token of the same uid; TK-04 keys "
-    "tokens on (country_code, party_id, uid, type)",
-)
 async def test_tk_04_tokens_of_one_uid_but_different_types_are_different_tokens(env: Env) -> None:
     await env.call("PUT", f"{TOKEN}/T1", json_body=a_wire_token("T1", contract_id="RFID-CONTRACT"))
     await env.call("PUT", f"{TOKEN}/T1?type=APP_USER", json_body=a_wire_token("T1", type="APP_USER"))

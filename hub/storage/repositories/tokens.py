@@ -1,5 +1,5 @@
-"""SQL TokenRepository and TariffRepository: tokens keyed by (issuing party, uid), tariffs by (party, id),
-both case-insensitive; a tariff's elements and verbatim source are JSON values.
+"""SQL TokenRepository and TariffRepository: tokens keyed by (issuing party, uid, type) (TK-04), tariffs by
+(party, id), both case-insensitive; a tariff's elements and verbatim source are JSON values.
 
 Imports SQLAlchemy, pydantic, core models and hub.storage internals only.
 """
@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from pydantic import TypeAdapter
-from sqlalchemy import and_, bindparam, delete, select
+from sqlalchemy import Select, and_, bindparam, case, delete, select
 
 from hub.core.models import PartyRef, Tariff, TariffElement, Token, TokenType, WhitelistType
 from hub.storage.base import (
@@ -29,12 +29,22 @@ from hub.storage.tables import tariffs, tokens
 _ELEMENTS: TypeAdapter[tuple[TariffElement, ...]] = TypeAdapter(tuple[TariffElement, ...])
 
 _t = tokens.c
-_GET_TOKEN = select(tokens).where(_t.party_key == bindparam("party_key"), _t.uid_key == bindparam("uid_key"))
-# Without a party: own tokens (issued by a party run on this hub) first.
-_GET_ANY_TOKEN = (
-    select(tokens).where(_t.uid_key == bindparam("uid_key")).order_by(_t.own.desc(), _t.party_key).limit(1)
-)
-_TOKEN_ORDER = (_t.last_updated, _t.party_key, _t.uid)
+_RFID_FIRST = case((_t.type == TokenType.RFID.value, 0), else_=1)
+
+
+def _token_lookup(by_party: bool, by_type: bool) -> Select[Any]:
+    """One token of a uid; without a party own tokens (issued by a party run on this hub) first, without a
+    type RFID first, then the other types by name."""
+    statement = select(tokens).where(_t.uid_key == bindparam("uid_key"))
+    if by_party:
+        statement = statement.where(_t.party_key == bindparam("party_key"))
+    if by_type:
+        statement = statement.where(_t.type == bindparam("type"))
+    return statement.order_by(_t.own.desc(), _RFID_FIRST, _t.party_key, _t.type).limit(1)
+
+
+_GET_TOKEN = {(p, t): _token_lookup(p, t) for p in (False, True) for t in (False, True)}
+_TOKEN_ORDER = (_t.last_updated, _t.party_key, _t.uid, _t.type)
 
 _f = tariffs.c
 _TARIFF_PK = and_(_f.party_key == bindparam("party_key"), _f.id_key == bindparam("id_key"))
@@ -81,27 +91,31 @@ def to_core_token(row: Any) -> Token:
 class SqlTokenRepository(SqlRepository):
     __slots__ = ()
 
-    async def get(self, uid: str, party: PartyRef | None = None) -> Token | None:
+    async def get(
+        self, uid: str, party: PartyRef | None = None, type: TokenType | None = None
+    ) -> Token | None:
         tx = self._tx
-        cache_key = ("token", (None if party is None else party.key(), key(uid)))
+        party_key = None if party is None else party.key()
+        type_value = None if type is None else type.value
+        cache_key = ("token", (party_key, key(uid), type_value))
         hit = tx.cached(cache_key)
         if not is_missing(hit):
             return hit  # type: ignore[no-any-return]
         generation = tx.cache_generation
-        if party is None:
-            result = await tx.read(_GET_ANY_TOKEN, {"uid_key": key(uid)})
-        else:
-            result = await tx.read(_GET_TOKEN, {"party_key": party.key(), "uid_key": key(uid)})
-        row = result.first()
+        params = {"uid_key": key(uid), "party_key": party_key, "type": type_value}
+        statement = _GET_TOKEN[party is not None, type is not None]
+        row = (await tx.read(statement, {k: v for k, v in params.items() if v is not None})).first()
         token = None if row is None else to_core_token(row)
         tx.fill_cache(cache_key, token, generation)
         return token
 
     async def put(self, token: Token) -> None:
-        # Dropped, not replaced: the party-less lookup's answer depends on every token with this uid.
+        # Dropped, not replaced: the party-less and type-less lookups' answers depend on every token with
+        # this uid.
         uid_key = key(token.uid)
-        self._tx.stage(("token", (token.party.key(), uid_key)))
-        self._tx.stage(("token", (None, uid_key)))
+        for party_key in (token.party.key(), None):
+            for type_value in (token.type.value, None):
+                self._tx.stage(("token", (party_key, uid_key, type_value)))
         await self._tx.write(upsert(tokens, self._dialect), from_core_token(token), staged=True)
 
     async def list(

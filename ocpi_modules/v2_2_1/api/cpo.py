@@ -28,6 +28,7 @@ from hub.core.models import (
     Role,
     Session,
     Token,
+    TokenType,
 )
 from hub.core.services import Core
 from ocpi_modules.common import json as ocpi_json
@@ -318,23 +319,29 @@ def _token_owner(request: web.Request, fn: Functional) -> PartyRef:
     return entry.party
 
 
-def _url_type(request: web.Request) -> str:
+def _url_type(request: web.Request) -> TokenType:
+    """TK-01: `?type=`, RFID when absent; a token is (party, uid, type) (TK-04)."""
     try:
-        return token_type(request.query.get("type")).value
+        return token_type(request.query.get("type"))
     except InvalidRequestError as exc:
         raise InvalidParametersError(str(exc)) from None
 
 
-async def _stored_token(core: Core, owner: PartyRef, uid: str, kind: str) -> Token | None:
-    token = await core.tokens.get(uid, owner)
-    if token is None or token.own or token.type.value != kind:
+async def _stored_token(core: Core, owner: PartyRef, uid: str, kind: TokenType) -> Token | None:
+    token = await core.tokens.get(uid, owner, kind)
+    if token is None or token.own:
         return None
     return token
 
 
-def _check_identity(body: dict[str, Any], owner: PartyRef, uid: str, kind: str) -> None:
+def _check_identity(body: dict[str, Any], owner: PartyRef, uid: str, kind: TokenType) -> None:
     """CO-02/CO-03: identifiers in the body, when present, must be those of the URL."""
-    expected = {"country_code": owner.country_code, "party_id": owner.party_id, "uid": uid, "type": kind}
+    expected = {
+        "country_code": owner.country_code,
+        "party_id": owner.party_id,
+        "uid": uid,
+        "type": kind.value,
+    }
     for name, value in expected.items():
         given = body.get(name)
         if given is not None and str(given).upper() != value.upper():
@@ -349,7 +356,7 @@ async def get_token(request: web.Request) -> web.Response:
     uid, kind = request.match_info["uid"], _url_type(request)
     token = await _stored_token(runtime(request).core, owner, uid, kind)
     if token is None:
-        raise NotFoundError(f"Unknown token {kind} {fingerprint(uid)}")
+        raise NotFoundError(f"Unknown token {kind.value} {fingerprint(uid)}")
     return _reply(request, fn, from_core_token(token))
 
 
@@ -362,10 +369,10 @@ async def put_token(request: web.Request) -> web.Response:
     _check_identity(body, owner, uid, kind)
     Findings(peer=fn.platform.id, module="tokens", object_id=fingerprint(uid)).extend(check_token(body))
     try:
-        token = to_core_token({**body, "type": body.get("type", kind)}, own=False)
+        token = to_core_token({**body, "type": body.get("type", kind.value)}, own=False)
     except InvalidRequestError as exc:
         raise _invalid(exc) from None
-    existing = await rt.core.tokens.get(uid, owner)
+    existing = await rt.core.tokens.get(uid, owner, token.type)
     if existing is not None and existing.own:
         raise InvalidParametersError("This token belongs to a party of the hub", http_status=200)
     if existing is not None and is_stale(existing.last_updated, token.last_updated):
@@ -385,8 +392,8 @@ async def patch_token(request: web.Request) -> web.Response:
     if body.get("last_updated") is None:
         raise InvalidParametersError("last_updated: a PATCH must carry last_updated", http_status=200)
     existing = await _stored_token(rt.core, owner, uid, kind)
-    if existing is None:
-        raise NotFoundError(f"Unknown token {kind} {fingerprint(uid)}")  # CO-08: the sender PUTs instead
+    if existing is None:  # CO-08: the sender PUTs instead
+        raise NotFoundError(f"Unknown token {kind.value} {fingerprint(uid)}")
     if is_stale(existing.last_updated, body.get("last_updated")):
         log.info("ocpi_stale_write", module="tokens", token=fingerprint(uid), platform_id=fn.platform.id)
         return _reply(request, fn)

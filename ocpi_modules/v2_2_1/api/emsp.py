@@ -130,7 +130,7 @@ async def authorize_token(request: web.Request) -> web.Response:
         location_id, evse_uids = location_references(ocpi_json.loads(raw) if raw.strip() else None)
     except InvalidRequestError as exc:
         raise InvalidParametersError(str(exc)) from None
-    token = await rt.core.tokens.get(uid, fn.hosted.ref)
+    token = await rt.core.tokens.get(uid, fn.hosted.ref, token_type)
     if token is None or token.type is not token_type:
         log.info("ocpi_authorize_unknown_token", token=fingerprint(uid), platform_id=fn.platform.id)
         raise UnknownTokenError(f"unknown token {uid}")
