@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import re
 import secrets
 
@@ -29,18 +30,24 @@ def token_candidates(header_value: str | None) -> list[str]:
     """
     if not isinstance(header_value, str):
         return []
+    return list(_candidates(header_value))
+
+
+@functools.lru_cache(maxsize=4096)  # every request of a partner carries the same header value
+def _candidates(header_value: str) -> tuple[str, ...]:
+    """`token_candidates` for one header value (cached: it is pure)."""
     value = header_value.strip()
     prefix = _PREFIX.match(value)
     if prefix is None:
-        return []
+        return ()
     raw = value[prefix.end() :].strip()
     if not raw or _WHITESPACE.search(raw):
-        return []
+        return ()
     candidates = [raw]
     decoded = _decode_base64(raw)
     if decoded is not None and decoded != raw:
         candidates.append(decoded)
-    return candidates
+    return tuple(candidates)
 
 
 def _decode_base64(text: str) -> str | None:

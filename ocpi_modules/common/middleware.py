@@ -127,7 +127,9 @@ async def ocpi_middleware(request: web.Request, handler: Handler) -> web.StreamR
             correlation_id=correlation_id,
         )
         return error_response(request, ServerError(INTERNAL_ERROR_MESSAGE))
-    if not response.prepared:
+    if not response.prepared and not (
+        X_REQUEST_ID in response.headers and X_CORRELATION_ID in response.headers
+    ):
         # Responses built without `ocpi_response` still echo the ids (ID-01, ID-02) and, when the handler set
         # no routing header itself, the swapped routing headers (RF-08).
         has_routing = any(name.lower().startswith("ocpi-") for name in response.headers)

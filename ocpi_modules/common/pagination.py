@@ -97,6 +97,19 @@ def page_headers(
 
 def next_page_url(request: web.Request, *, public_url: str, offset: int, limit: int) -> str:
     """The absolute URL of the page at `offset`, `limit` at least 1 so a crawl always moves on."""
-    query = [(k, v) for k, v in request.rel_url.query.items() if k not in ("offset", "limit")]
-    query += [("offset", str(offset)), ("limit", str(max(limit, 1)))]
-    return f"{public_url.rstrip('/')}{request.rel_url.raw_path}?{urlencode(query, quote_via=quote, safe='')}"
+    key = (public_url, request.rel_url.raw_path_qs, offset, limit)
+    url = _NEXT_URLS.get(key)
+    if url is None:
+        query = [(k, v) for k, v in request.rel_url.query.items() if k not in ("offset", "limit")]
+        query += [("offset", str(offset)), ("limit", str(max(limit, 1)))]
+        path = request.rel_url.raw_path
+        url = f"{public_url.rstrip('/')}{path}?{urlencode(query, quote_via=quote, safe='')}"
+        if len(_NEXT_URLS) >= _NEXT_URLS_MAX:
+            _NEXT_URLS.clear()
+        _NEXT_URLS[key] = url
+    return url
+
+
+# Partners crawl the same pages over and over: next-page URLs are remembered (a pure function of the key).
+_NEXT_URLS: dict[tuple[str, str, int, int], str] = {}
+_NEXT_URLS_MAX = 4096
