@@ -265,6 +265,8 @@ class CommandRow(StorageTable, table=True):
     expiry: datetime | None = Field(default=None, sa_type=UtcDateTime)
     charging_limit: Decimal | None = Field(default=None, sa_type=DecimalText)
     limit_unit: str | None = None
+    # added by migration 6: the command's extra data (e.g. a station's charging schedule), JSON
+    data_json: str | None = Field(default=None, sa_type=json_type())
     reply_to: str | None = None
     result: str | None = None
     message: str | None = None

@@ -14,10 +14,12 @@ from typing import Any
 
 import structlog
 
+from hub.core.errors import InvalidRequestError
 from hub.core.models import (
     Cdr,
     ChargingPeriod,
     Command,
+    CommandResultType,
     CommandType,
     Evse,
     Location,
@@ -40,7 +42,7 @@ from ocpi_modules.common import json as ocpi_json
 from ocpi_modules.common.client import OcpiResponse, OcpiTransportError, join_url
 from ocpi_modules.common.runtime import OcpiRuntime
 from ocpi_modules.v2_2_1.cdrs import from_core_cdr
-from ocpi_modules.v2_2_1.chargingprofiles import profile_result
+from ocpi_modules.v2_2_1.chargingprofiles import from_core_schedule, profile_result
 from ocpi_modules.v2_2_1.commands import command_result
 from ocpi_modules.v2_2_1.locations import evse_status_patch, from_core_location
 from ocpi_modules.v2_2_1.sessions import from_core_period, from_core_session, session_patch
@@ -80,6 +82,11 @@ DROPPED_WHEN_OFFLINE = frozenset(
 # A session, CDR or command result still goes to an OFFLINE platform (retried until it is back, OF-02).
 TARGETED_STATUSES = frozenset({PlatformStatus.CONNECTED, PlatformStatus.OFFLINE})
 FINAL_SESSION = frozenset({SessionStatus.COMPLETED, SessionStatus.INVALID})
+# Commands of the ChargingProfiles module: their result is a ChargingProfileResult,
+# ActiveChargingProfileResult or ClearProfileResult (CP-03), not a CommandResult.
+_PROFILE_COMMANDS = frozenset(
+    {CommandType.SET_CHARGING_LIMIT, CommandType.GET_CHARGING_SCHEDULE, CommandType.CLEAR_CHARGING_LIMIT}
+)
 
 
 class PushFailedError(Exception):
@@ -467,9 +474,8 @@ class OcpiPushService:
         sender = station.party if station is not None else self._single_hosted(Role.CPO)
         if sender is None:
             raise PushFailedError(f"no CPO of ours for station {command.station_id}")
-        if command.type is CommandType.SET_CHARGING_LIMIT:
-            assert command.result is not None
-            body = profile_result(command.result)  # ChargingProfileResult (CP-03)
+        if command.type in _PROFILE_COMMANDS:
+            body = _profile_command_result(command)
         else:
             body = command_result(command)
         await self._send(receiver, "POST", command.reply_to, sender=sender, body=body)
@@ -556,3 +562,18 @@ def _require_success(response: OcpiResponse, method: str, url: str) -> None:
             f"{method} {url} answered HTTP {response.http_status}, status {response.status_code}"
             + (f": {response.status_message}" if response.status_message else "")
         )
+
+
+def _profile_command_result(command: Command) -> dict[str, Any]:
+    """CP-03: ChargingProfileResult / ClearProfileResult `{result}`, or for GET_CHARGING_SCHEDULE an
+    ActiveChargingProfileResult `{result, profile}` with the station's schedule (only when ACCEPTED)."""
+    assert command.result is not None
+    accepted = command.result is CommandResultType.ACCEPTED
+    if command.type is not CommandType.GET_CHARGING_SCHEDULE or not accepted or command.data is None:
+        return profile_result(command.result)
+    try:
+        profile = from_core_schedule(command.data, now=command.last_updated)
+    except InvalidRequestError as exc:  # a schedule we cannot express: report the result without it
+        log.warning("charging_schedule_unusable", command_id=command.id, reason=str(exc))
+        return profile_result(command.result)
+    return profile_result(command.result, profile)

@@ -422,3 +422,81 @@ async def test_cp_03_charging_profile_on_a_running_session(
     assert [p["limit"] for p in periods] == [16]
     [result] = await partner.wait_for_calls("/sender/chargingprofiles/p1", "POST")
     assert result.json == {"result": "ACCEPTED"}  # CP-03: a ChargingProfileResult
+
+
+async def running_session_id(hub: RunningHub, partner: FakePartner, station: SimulatedStation) -> str:
+    """Start a session for `partner` on the simulated station; its id once the partner has it ACTIVE."""
+    client = partner.client(hub.url)
+    await station.status(1, "Available")
+    await client.post(f"{COMMANDS}/START_SESSION", json=start_body(partner))
+    await station.wait_for_transaction(1)
+    [put] = await partner.wait_for_calls(SESSIONS, "PUT")
+    if put.json["status"] != "ACTIVE":
+        await partner.wait_for_calls(SESSIONS, "PATCH")
+    return str(put.json["id"])
+
+
+async def test_cp_01_cp_03_active_charging_profile_reaches_the_response_url(
+    hub: RunningHub, partner: FakePartner, station: SimulatedStation
+) -> None:
+    client = partner.client(hub.url)
+    session_id = await running_session_id(hub, partner, station)
+    url = f"/ocpi/2.2.1/cpo/chargingprofiles/{session_id}"
+    reply_to = f"{partner.url}/ocpi/2.2.1/sender/chargingprofiles/active-1"
+
+    answer = await client.get(url, params={"duration": "900", "response_url": reply_to})
+
+    assert (answer.status_code, answer.data["result"]) == (1000, "ACCEPTED")  # CP-02
+    assert isinstance(answer.data["timeout"], int)
+    request = await station.wait_for_call("GetCompositeSchedule")
+    assert (request["connectorId"], request["duration"]) == (1, 900)
+    [result] = await partner.wait_for_calls("/sender/chargingprofiles/active-1", "POST")
+    assert result.json == {  # CP-03: an ActiveChargingProfileResult, CP-05: limits with one decimal
+        "result": "ACCEPTED",
+        "profile": {
+            "start_date_time": "2026-03-02T09:00:00Z",
+            "charging_profile": {
+                "start_date_time": "2026-03-02T09:00:00Z",
+                "duration": 900,
+                "charging_rate_unit": "A",
+                "charging_profile_period": [{"start_period": 0, "limit": Decimal("32.0")}],
+            },
+        },
+    }
+    unknown = await client.get(
+        "/ocpi/2.2.1/cpo/chargingprofiles/NOPE", params={"duration": "60", "response_url": reply_to}
+    )
+    assert unknown.data["result"] == "UNKNOWN_SESSION"
+
+
+async def test_cp_01_cp_03_clearing_removes_the_profile_the_hub_set(
+    hub: RunningHub, partner: FakePartner, station: SimulatedStation
+) -> None:
+    client = partner.client(hub.url)
+    session_id = await running_session_id(hub, partner, station)
+    url = f"/ocpi/2.2.1/cpo/chargingprofiles/{session_id}"
+    callback = f"{partner.url}/ocpi/2.2.1/sender/chargingprofiles"
+
+    nothing_set = await client.delete(url, params={"response_url": f"{callback}/clear-0"})
+    assert (nothing_set.status_code, nothing_set.data["result"]) == (1000, "REJECTED")
+    assert [name for name, _ in station.received if name == "ClearChargingProfile"] == []
+
+    profile = {
+        "response_url": f"{callback}/set-1",
+        "charging_profile": {
+            "charging_rate_unit": "W",
+            "charging_profile_period": [{"start_period": 0, "limit": 7400.0}],
+        },
+    }
+    assert (await client.put(url, json=profile)).data["result"] == "ACCEPTED"
+    sent = await station.wait_for_call("SetChargingProfile")
+    await partner.wait_for_calls("/sender/chargingprofiles/set-1", "POST")
+
+    cleared = await client.delete(url, params={"response_url": f"{callback}/clear-1"})
+
+    assert (cleared.status_code, cleared.data["result"]) == (1000, "ACCEPTED")
+    request = await station.wait_for_call("ClearChargingProfile")
+    assert request == {"id": sent["csChargingProfiles"]["chargingProfileId"]}
+    [result] = await partner.wait_for_calls("/sender/chargingprofiles/clear-1", "POST")
+    assert result.json == {"result": "ACCEPTED"}  # CP-03: a ClearProfileResult
+    assert partner.calls_to("/sender/chargingprofiles/clear-0", "POST") == []  # a refusal is only synchronous

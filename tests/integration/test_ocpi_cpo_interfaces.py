@@ -393,7 +393,11 @@ async def test_cp_02_charging_profiles_synchronous_answers(
     assert (offline.status_code, offline.data["result"]) == (1000, "REJECTED")  # the station is not connected
     params = {"duration": "900", "response_url": f"{partner.url}/x"}
     active = await client.get("/ocpi/2.2.1/cpo/chargingprofiles/S-CP", params=params)
-    assert (active.status_code, active.data["result"]) == (1000, "NOT_SUPPORTED")
+    assert (active.status_code, active.data["result"]) == (1000, "REJECTED")  # offline, as for PUT
+    cleared = await client.delete("/ocpi/2.2.1/cpo/chargingprofiles/S-CP", params={"response_url": "x"})
+    assert (cleared.status_code, cleared.data["result"]) == (1000, "REJECTED")  # nothing of ours to clear
+    unknown_get = await client.get("/ocpi/2.2.1/cpo/chargingprofiles/NOPE", params=params)
+    assert unknown_get.data["result"] == "UNKNOWN_SESSION"
     bad = await client.put(
         "/ocpi/2.2.1/cpo/chargingprofiles/S-CP", json={"response_url": "x", "charging_profile": {}}
     )

@@ -30,6 +30,7 @@ from hub.core.models import (
     SessionStatus,
     StationCommandReply,
 )
+from hub.core.models.commands import plain_data
 from hub.core.outbox import Topic, add_change, command_key
 from hub.core.ports import Database, StationGateway, UnitOfWork
 from hub.core.sessions import SessionService
@@ -81,6 +82,9 @@ class CommandMachinery:
         self._timeout_s = timeout_s
         self._done: dict[str, asyncio.Event] = {}
         self._reservation_stations: dict[tuple[str | None, str], str] = {}
+        # session id (upper) -> (station id, profile id) of the last charging limit the station ACCEPTED for
+        # it; CLEAR_CHARGING_LIMIT removes that profile. Kept in this process only (see service.py).
+        self._session_profiles: dict[str, tuple[str, int]] = {}
 
     async def wait_result(self, command_id: str, timeout: float) -> Command:  # noqa: ASYNC109 (shared API name)
         """The command once it has a result. Raises NotFoundError for an unknown id and HubTimeoutError when
@@ -176,10 +180,13 @@ class CommandMachinery:
         on_rejected: Callable[[], None] | None,
         guard: asyncio.Lock | None = None,
     ) -> None:
+        data = command.data
         try:
             async with asyncio.timeout(self._timeout_s):
                 reply = await call()
             result, message = reply.result, reply.message
+            if reply.data is not None:  # what the station answered besides its status (e.g. a schedule)
+                data = plain_data({**(data or {}), **reply.data})
         except (TimeoutError, HubTimeoutError):
             result, message = CommandResultType.TIMEOUT, "the station did not answer in time"
         except UnavailableError:
@@ -191,7 +198,8 @@ class CommandMachinery:
             on_rejected()
         try:
             async with guard or contextlib.nullcontext():
-                await self._store_result(command, result, message, on_accepted)
+                answered = command.model_copy(update={"data": data})
+                await self._store_result(answered, result, message, on_accepted)
         finally:
             done = self._done.pop(command.id, None)
             if done is not None:

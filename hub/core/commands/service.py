@@ -1,9 +1,10 @@
 """Commands to our stations (START/STOP_SESSION, UNLOCK_CONNECTOR, RESERVE_NOW, CANCEL_RESERVATION,
-SET_CHARGING_LIMIT): each returns the stored Command at once; the station call runs in a background task with
-a deadline and its result is stored, written to the outbox (`command.result`) and published
-(`CommandResultReceived`). Immediate refusals (station offline, unknown session or reservation) are set on the
-returned Command and not sent anywhere else. STOP_SESSION of a session still PENDING cancels it without a
-station call: ACCEPTED at once, with its `command.result` row and event.
+SET/CLEAR_CHARGING_LIMIT, GET_CHARGING_SCHEDULE): each returns the stored Command at once; the station call
+runs in a background task with a deadline and its result (with the station's reply data in `Command.data`) is
+stored, written to the outbox (`command.result`) and published (`CommandResultReceived`). Immediate refusals
+(station offline, unknown session or reservation, no charging limit to clear) are set on the returned Command
+and not sent anywhere else. STOP_SESSION of a session still PENDING cancels it without a station call:
+ACCEPTED at once, with its `command.result` row and event.
 
 Imports the standard library, structlog and the core only.
 """
@@ -337,11 +338,98 @@ class CommandService(CommandMachinery):
         evse_no = await self._evse_no(session)
         async with self._db.unit_of_work() as uow:
             profile_id = await uow.commands.next_station_number(station_id, "charging_profile")
+        command = command.model_copy(update={"data": {"profile_id": profile_id}})
         transaction_id = session.transaction_id
+        session_key = session.id.upper()
 
         def call() -> Awaitable[StationCommandReply]:
             return self._gateway.set_charging_limit(
                 station_id, evse_no, transaction_id, profile_id, limit, unit
             )
 
+        async def on_accepted(uow: UnitOfWork, done: Command, now: datetime) -> list[DomainEvent]:
+            self._session_profiles[session_key] = (station_id, profile_id)
+            return []
+
+        return await self._dispatch(command, call, on_accepted)
+
+    async def clear_charging_limit(
+        self, *, session_id: str, requester: PartyRef | None = None, reply_to: str | None = None
+    ) -> Command:
+        """Remove the charging profile the last accepted SET_CHARGING_LIMIT of this session sent (same station
+        profile id). Without one (never set, or set before this process started) the command is REJECTED at
+        once: the hub never clears profiles it did not send."""
+        session, command = await self._session_command(
+            CommandType.CLEAR_CHARGING_LIMIT, session_id, requester, reply_to
+        )
+        if session is None:
+            return await self._refuse(
+                command, CommandResultType.UNKNOWN_SESSION, "no running session with this id"
+            )
+        session_key = session.id.upper()
+        known = self._session_profiles.get(session_key)
+        if known is None or known[0] != command.station_id:
+            return await self._refuse(
+                command, CommandResultType.REJECTED, "no charging limit of this hub to clear for this session"
+            )
+        station_id, profile_id = known
+        command = command.model_copy(update={"data": {"profile_id": profile_id}})
+        if not self._gateway.is_connected(station_id):
+            return await self._refuse(command, CommandResultType.REJECTED, "station offline")
+
+        async def on_accepted(uow: UnitOfWork, done: Command, now: datetime) -> list[DomainEvent]:
+            if self._session_profiles.get(session_key) == known:  # not replaced by a newer limit meanwhile
+                del self._session_profiles[session_key]
+            return []
+
+        call = lambda: self._gateway.clear_charging_profile(station_id, profile_id)  # noqa: E731
+        return await self._dispatch(command, call, on_accepted)
+
+    async def charging_schedule(
+        self,
+        *,
+        session_id: str,
+        duration_s: int,
+        requester: PartyRef | None = None,
+        reply_to: str | None = None,
+    ) -> Command:
+        """The station's composite schedule for the session's EVSE over the next `duration_s` seconds; once
+        ACCEPTED, `Command.data` holds it as {"start", "unit", "duration_s"?, "periods": [{"start_s",
+        "limit"}]} (JSON-ready: times and limits as strings)."""
+        if duration_s < 0:
+            raise InvalidRequestError("duration must not be negative", field="duration")
+        session, command = await self._session_command(
+            CommandType.GET_CHARGING_SCHEDULE, session_id, requester, reply_to
+        )
+        if session is None:
+            return await self._refuse(
+                command, CommandResultType.UNKNOWN_SESSION, "no running session with this id"
+            )
+        station_id = command.station_id
+        if not self._gateway.is_connected(station_id):
+            return await self._refuse(command, CommandResultType.REJECTED, "station offline")
+        evse_no = await self._evse_no(session)
+        call = lambda: self._gateway.get_composite_schedule(station_id, evse_no, duration_s, None)  # noqa: E731
         return await self._dispatch(command, call)
+
+    async def _session_command(
+        self, kind: CommandType, session_id: str, requester: PartyRef | None, reply_to: str | None
+    ) -> tuple[Session | None, Command]:
+        """A new command about a session, and the session when it is running on a station of ours."""
+        session = await self._sessions.get(session_id)
+        now = self._clock.now()
+        command = Command(
+            id=self._ids.new_id(),
+            type=kind,
+            requester=requester,
+            station_id=(session.station_id or "") if session is not None else "",
+            location_id=session.location_id if session else None,
+            evse_uid=session.evse_uid if session else None,
+            connector_id=session.connector_id if session else None,
+            session_id=session_id,
+            reply_to=reply_to,
+            created=now,
+            last_updated=now,
+        )
+        running = session is not None and self._running(session) and bool(command.station_id)
+        return (session if running else None), command

@@ -9,7 +9,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from pydantic import AwareDatetime
+from pydantic import AwareDatetime, TypeAdapter, field_validator
 
 from hub.core.models.base import CoreModel, PartyRef
 
@@ -21,6 +21,8 @@ class CommandType(StrEnum):
     RESERVE_NOW = "RESERVE_NOW"
     CANCEL_RESERVATION = "CANCEL_RESERVATION"
     SET_CHARGING_LIMIT = "SET_CHARGING_LIMIT"
+    CLEAR_CHARGING_LIMIT = "CLEAR_CHARGING_LIMIT"  # removes the profile SET_CHARGING_LIMIT sent
+    GET_CHARGING_SCHEDULE = "GET_CHARGING_SCHEDULE"  # the station's composite schedule, kept in `data`
 
 
 class CommandResultType(StrEnum):
@@ -54,11 +56,30 @@ class Command(CoreModel):
     expiry: AwareDatetime | None = None
     limit: Decimal | None = None  # SET_CHARGING_LIMIT: watts or amperes per `limit_unit`
     limit_unit: str | None = None  # "W" or "A"
+    # JSON-ready extras: the station's reply data (GET_CHARGING_SCHEDULE: {"start", "unit", "duration_s"?,
+    # "periods": [{"start_s", "limit"}]}) and, for SET_CHARGING_LIMIT, {"profile_id": int} as sent.
+    data: dict[str, Any] | None = None
     reply_to: str | None = None  # opaque address for the asynchronous result (e.g. OCPI response_url)
     result: CommandResultType | None = None  # None while the station has not answered
     message: str | None = None
     created: AwareDatetime
     last_updated: AwareDatetime
+
+    @field_validator("data", mode="after")
+    @classmethod
+    def _plain_data(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        return plain_data(value)
+
+
+def plain_data(data: dict[str, Any] | None) -> dict[str, Any] | None:
+    """`data` as JSON-ready values (Decimal and datetime as strings): it reads back from storage unchanged."""
+    if data is None:
+        return None
+    plain: dict[str, Any] = _JSON_OBJECT.dump_python(data, mode="json")
+    return plain
+
+
+_JSON_OBJECT: TypeAdapter[dict[str, Any]] = TypeAdapter(dict[str, Any])
 
 
 class StationCommandReply(CoreModel):

@@ -1,5 +1,6 @@
-"""SQL CommandRepository: commands sent to stations on behalf of a requester, the reservation lookup, and
-per-station integers (reservation, remote-start and charging-profile ids) from the `counters` table.
+"""SQL CommandRepository: commands sent to stations on behalf of a requester (their extra `data` as JSON
+text), the reservation lookup, and per-station integers (reservation, remote-start and charging-profile ids)
+from the `counters` table.
 
 Imports SQLAlchemy, core models and hub.storage internals only.
 """
@@ -12,7 +13,16 @@ from typing import Any
 from sqlalchemy import bindparam, select
 
 from hub.core.models import Command, CommandResultType, CommandType, PartyRef
-from hub.storage.base import SqlRepository, dialect_insert, key, parse_party, party_text, upsert
+from hub.storage.base import (
+    JSON_OBJECT,
+    SqlRepository,
+    dialect_insert,
+    dump_json,
+    key,
+    parse_party,
+    party_text,
+    upsert,
+)
 from hub.storage.tables import commands, counters
 
 _c = commands.c
@@ -54,6 +64,7 @@ def from_core_command(command: Command) -> dict[str, Any]:
         "expiry": command.expiry,
         "charging_limit": command.limit,
         "limit_unit": command.limit_unit,
+        "data_json": None if command.data is None else dump_json(JSON_OBJECT, command.data),
         "reply_to": command.reply_to,
         "result": None if command.result is None else command.result.value,
         "message": command.message,
@@ -81,6 +92,7 @@ def to_core_command(row: Any) -> Command:
         expiry=row.expiry,
         limit=row.charging_limit,
         limit_unit=row.limit_unit,
+        data=None if row.data_json is None else JSON_OBJECT.validate_json(row.data_json),
         reply_to=row.reply_to,
         result=None if row.result is None else CommandResultType(row.result),
         message=row.message,

@@ -596,6 +596,11 @@ async def put_charging_profile(request: web.Request) -> web.Response:
     except HubError as exc:
         log.info("ocpi_charging_profile_refused", platform_id=fn.platform.id, reason=str(exc))
         return _profile_reply(request, fn, "REJECTED")
+    return _profile_command_reply(request, fn, command)
+
+
+def _profile_command_reply(request: web.Request, fn: Functional, command: Command) -> web.Response:
+    """The ChargingProfileResponse for a command the core took (result None: still running) or refused."""
     if command.result is None or command.result is CommandResultType.ACCEPTED:
         return _profile_reply(request, fn, "ACCEPTED")
     if command.result is CommandResultType.UNKNOWN_SESSION:
@@ -603,18 +608,46 @@ async def put_charging_profile(request: web.Request) -> web.Response:
     return _profile_reply(request, fn, "REJECTED")
 
 
-async def get_or_delete_charging_profile(request: web.Request) -> web.Response:
-    """GET (active profile) and DELETE (clear): the core offers neither yet, so a known session answers
-    NOT_SUPPORTED (CP-02) and no result follows."""
+async def get_charging_profile(request: web.Request) -> web.Response:
+    """GET `?duration=&response_url=`: the station's composite schedule follows as ActiveChargingProfileResult
+    (CP-01, CP-03)."""
     fn = await _caller(request, "chargingprofiles")
-    if not request.query.get("response_url"):
+    response_url = request.query.get("response_url")
+    if not response_url:
         raise InvalidParametersError("response_url is required")
-    if request.method == "GET":
-        duration = request.query.get("duration", "")
-        if not duration.isdigit():
-            raise InvalidParametersError("duration must be a number of seconds")
+    duration = request.query.get("duration", "")
+    if not duration.isdigit():
+        raise InvalidParametersError("duration must be a number of seconds")
     session = await _profile_session(request, fn)
-    return _profile_reply(request, fn, "UNKNOWN_SESSION" if session is None else "NOT_SUPPORTED")
+    if session is None:
+        return _profile_reply(request, fn, "UNKNOWN_SESSION")
+    try:
+        command = await runtime(request).core.commands.charging_schedule(
+            session_id=session.id, duration_s=int(duration), requester=fn.party, reply_to=response_url
+        )
+    except HubError as exc:
+        log.info("ocpi_charging_profile_refused", platform_id=fn.platform.id, reason=str(exc))
+        return _profile_reply(request, fn, "REJECTED")
+    return _profile_command_reply(request, fn, command)
+
+
+async def delete_charging_profile(request: web.Request) -> web.Response:
+    """DELETE `?response_url=`: the limit we set is cleared; ClearProfileResult follows (CP-01, CP-03)."""
+    fn = await _caller(request, "chargingprofiles")
+    response_url = request.query.get("response_url")
+    if not response_url:
+        raise InvalidParametersError("response_url is required")
+    session = await _profile_session(request, fn)
+    if session is None:
+        return _profile_reply(request, fn, "UNKNOWN_SESSION")
+    try:
+        command = await runtime(request).core.commands.clear_charging_limit(
+            session_id=session.id, requester=fn.party, reply_to=response_url
+        )
+    except HubError as exc:
+        log.info("ocpi_charging_profile_refused", platform_id=fn.platform.id, reason=str(exc))
+        return _profile_reply(request, fn, "REJECTED")
+    return _profile_command_reply(request, fn, command)
 
 
 def add_routes(router: web.UrlDispatcher) -> None:
@@ -632,6 +665,6 @@ def add_routes(router: web.UrlDispatcher) -> None:
     router.add_patch(token_path, patch_token)
     router.add_post(f"{PREFIX}/commands/{{command}}", post_command)
     profile_path = f"{PREFIX}/chargingprofiles/{{session_id}}"
-    router.add_get(profile_path, get_or_delete_charging_profile)
+    router.add_get(profile_path, get_charging_profile)
     router.add_put(profile_path, put_charging_profile)
-    router.add_delete(profile_path, get_or_delete_charging_profile)
+    router.add_delete(profile_path, delete_charging_profile)
