@@ -43,8 +43,23 @@ def envelope(
     body["status_code"] = int(status_code)
     if message is not None:
         body["status_message"] = message
-    body["timestamp"] = format_datetime(now)
+    body["timestamp"] = _timestamp(now)
     return body
+
+
+_last_stamp: tuple[datetime, str] | None = None
+
+
+def _timestamp(now: datetime) -> str:
+    """`format_datetime(now)`, reusing the last text while the millisecond has not changed (every response
+    carries one)."""
+    global _last_stamp
+    last = _last_stamp
+    if last is not None and last[0] == now.replace(microsecond=now.microsecond // 1000 * 1000):
+        return last[1]
+    text = format_datetime(now)
+    _last_stamp = (now.replace(microsecond=now.microsecond // 1000 * 1000), text)
+    return text
 
 
 def request_now(request: web.Request) -> datetime:
@@ -77,8 +92,9 @@ def ocpi_response(
     """A JSON envelope response. Pass `headers=party_headers(from_party=hosted, to_party=caller)` to name the
     answering party explicitly; pagination headers (`page_headers`) go in `headers` too."""
     body = envelope(data, status_code=status_code, message=message, now=request_now(request))
-    response = web.Response(
-        body=json.dumps(body), status=http_status, headers=response_headers(request, headers)
+    return web.Response(
+        body=json.dumps(body),
+        status=http_status,
+        headers=response_headers(request, headers),
+        content_type=JSON_CONTENT_TYPE,
     )
-    response.content_type = JSON_CONTENT_TYPE
-    return response
