@@ -148,10 +148,21 @@ class CommandService(CommandMachinery):
     def _stop_command(
         self, session_id: str, session: Session | None, requester: PartyRef | None, reply_to: str | None
     ) -> Command:
+        return self._about_session(CommandType.STOP_SESSION, session_id, session, requester, reply_to)
+
+    def _about_session(
+        self,
+        kind: CommandType,
+        session_id: str,
+        session: Session | None,
+        requester: PartyRef | None,
+        reply_to: str | None,
+    ) -> Command:
+        """A new command of `kind` about a session (the session's station and EVSE when it is known)."""
         now = self._clock.now()
         return Command(
             id=self._ids.new_id(),
-            type=CommandType.STOP_SESSION,
+            type=kind,
             requester=requester,
             station_id=(session.station_id or "") if session is not None else "",
             location_id=session.location_id if session else None,
@@ -417,19 +428,6 @@ class CommandService(CommandMachinery):
     ) -> tuple[Session | None, Command]:
         """A new command about a session, and the session when it is running on a station of ours."""
         session = await self._sessions.get(session_id)
-        now = self._clock.now()
-        command = Command(
-            id=self._ids.new_id(),
-            type=kind,
-            requester=requester,
-            station_id=(session.station_id or "") if session is not None else "",
-            location_id=session.location_id if session else None,
-            evse_uid=session.evse_uid if session else None,
-            connector_id=session.connector_id if session else None,
-            session_id=session_id,
-            reply_to=reply_to,
-            created=now,
-            last_updated=now,
-        )
+        command = self._about_session(kind, session_id, session, requester, reply_to)
         running = session is not None and self._running(session) and bool(command.station_id)
         return (session if running else None), command
