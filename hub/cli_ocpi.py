@@ -33,7 +33,11 @@ def add_ocpi_commands(subparsers: Any) -> Any:
     )
     register.add_argument("--versions-url", required=True, help="the partner's OCPI versions URL")
     # `--token` is the operator API's token (admin_options), so the partner's token has its own name.
-    register.add_argument("--token-a", required=True, help="the Token A the partner gave us")
+    register.add_argument(
+        "--token-a",
+        required=True,
+        help="the Token A the partner gave us (write --token-a=A when it starts with -)",
+    )
     register.add_argument("--name", default=None, help="the partner's name (default: its host name)")
     platforms = actions.add_parser(
         "platforms", parents=[common], help="list partner platforms and their status"

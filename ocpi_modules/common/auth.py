@@ -83,5 +83,9 @@ def is_valid_token(token: str) -> bool:
 
 
 def new_token() -> str:
-    """A fresh credentials token: 64 URL-safe characters (256+ bits of entropy), valid per AU-06."""
-    return secrets.token_urlsafe(48)
+    """A fresh credentials token: 64 URL-safe characters (256+ bits of entropy), valid per AU-06. It never
+    starts with `-`, so an operator can paste it after a command-line option (`--token-a TOKEN`)."""
+    while True:
+        token = secrets.token_urlsafe(48)
+        if not token.startswith("-"):
+            return token
