@@ -144,20 +144,21 @@ class Checker:
 
     def cistring(self, data: Mapping[str, Any], prefix: str, name: str, length: int) -> None:
         """CiString(n): printable ASCII, at most n characters."""
-        value = data.get(name)
-        if value is None:
-            return
-        path = self.path(prefix, name)
-        if not isinstance(value, str):
-            self.add(path, "not a string")
-            return
-        if len(value) > length:
-            self.add(path, f"longer than {length} characters ({len(value)})")
-        if _NON_PRINTABLE_ASCII.search(value):
-            self.add(path, "not printable ASCII")
+        self._text(data, prefix, name, length, _NON_PRINTABLE_ASCII, "not printable ASCII")
 
     def string(self, data: Mapping[str, Any], prefix: str, name: str, length: int) -> None:
         """string(n): printable UTF-8 without control characters, at most n characters."""
+        self._text(data, prefix, name, length, _CONTROL, "contains control characters")
+
+    def _text(
+        self,
+        data: Mapping[str, Any],
+        prefix: str,
+        name: str,
+        length: int,
+        forbidden: re.Pattern[str],
+        problem: str,
+    ) -> None:
         value = data.get(name)
         if value is None:
             return
@@ -167,8 +168,8 @@ class Checker:
             return
         if len(value) > length:
             self.add(path, f"longer than {length} characters ({len(value)})")
-        if _CONTROL.search(value):
-            self.add(path, "contains control characters")
+        if forbidden.search(value):
+            self.add(path, problem)
 
     def cistring_list(self, data: Mapping[str, Any], prefix: str, name: str, length: int) -> None:
         values = data.get(name)

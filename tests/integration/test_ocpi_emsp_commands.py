@@ -15,6 +15,7 @@ import pytest
 from hub.core.models import Endpoint, PartyRef, Platform, PlatformRole, PlatformStatus, Role
 from tests.conftest import OWN_TOKEN, RunningHub
 from tests.fakes.ocpi_partner import FakePartner, HubClient, HubReply, bind_public_url
+from tests.fakes.ocpi_partner.connected import connect_platform
 
 PARTNER_TOKEN = "partner-to-hub-token-commands"
 HUB_TOKEN = "hub-to-partner-token-commands"
@@ -58,20 +59,7 @@ async def env(make_hub: Callable[..., Awaitable[RunningHub]], tmp_path: Path) ->
     )
     bind_public_url(hub)
     async with FakePartner(roles=[("DE", "CPX", "CPO")], name="Charge X") as partner:
-        partner.inbound_token, partner.outbound_token = HUB_TOKEN, PARTNER_TOKEN
-        await hub.core.platforms.put(
-            Platform(
-                id="platform-cpx",
-                name="Charge X",
-                status=PlatformStatus.CONNECTED,
-                version="2.2.1",
-                endpoints=tuple(Endpoint(**e) for e in partner.endpoints()),
-                roles=(PlatformRole(party=CPX, role=Role.CPO),),
-                inbound_token=PARTNER_TOKEN,
-                outbound_token=HUB_TOKEN,
-                last_updated=hub.core.clock.now(),
-            )
-        )
+        await connect_platform(hub, partner, hub_token=HUB_TOKEN, partner_token=PARTNER_TOKEN)
         yield Env(hub, partner, partner.client(hub.url))
 
 

@@ -14,11 +14,12 @@ import pytest
 import structlog.testing
 
 from hub.core.clock import FixedClock
-from hub.core.models import Endpoint, PartyRef, Platform, PlatformRole, PlatformStatus, Role
+from hub.core.models import PartyRef, PlatformStatus
 from ocpi_modules.common.runtime import OCPI_KEY, OcpiRuntime
 from ocpi_modules.v2_2_1.emsp import resync
 from tests.conftest import RunningHub
 from tests.fakes.ocpi_partner import FakePartner, bind_public_url
+from tests.fakes.ocpi_partner.connected import connect_platform
 
 PARTNER_TOKEN = "partner-to-hub-token-resync"
 HUB_TOKEN = "hub-to-partner-token-resync"
@@ -77,20 +78,7 @@ async def env(make_hub: Callable[..., Awaitable[RunningHub]], tmp_path: Path) ->
         "cdrs": [an_object("CDR-1", total_energy=1), an_object("CDR-F", country_code="FR", party_id="XYZ")],
     }
     async with FakePartner(roles=[("DE", "CPX", "CPO")], page_limit=2, lists=lists) as partner:
-        partner.inbound_token, partner.outbound_token = HUB_TOKEN, PARTNER_TOKEN
-        await hub.core.platforms.put(
-            Platform(
-                id="platform-cpx",
-                name="Charge X",
-                status=PlatformStatus.CONNECTED,
-                version="2.2.1",
-                endpoints=tuple(Endpoint(**e) for e in partner.endpoints()),
-                roles=(PlatformRole(party=CPX, role=Role.CPO),),
-                inbound_token=PARTNER_TOKEN,
-                outbound_token=HUB_TOKEN,
-                last_updated=NOW,
-            )
-        )
+        await connect_platform(hub, partner, hub_token=HUB_TOKEN, partner_token=PARTNER_TOKEN, now=NOW)
         yield Env(hub, partner, clock)
 
 

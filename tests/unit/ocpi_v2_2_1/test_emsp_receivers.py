@@ -120,7 +120,7 @@ async def test_a_patch_never_changes_identifiers(rt: OcpiRuntime) -> None:
     with pytest.raises(InvalidParametersError):
         await receivers.patch_location(rt, CPX, "LOC-1", {"id": "LOC-2", "last_updated": T2}, findings())
     with pytest.raises(InvalidParametersError):
-        await receivers.patch_location(rt, CPX, "LOC-1", {"party_id": "XXX", "last_updated": T2}, findings())
+        await receivers.patch_location(rt, CPX, "LOC-1", {"party_id": "ZZZ", "last_updated": T2}, findings())
     with pytest.raises(InvalidParametersError):
         await receivers.patch_location(
             rt, CPX, "LOC-1", {"uid": "EVSE-9", "last_updated": T2}, findings(), evse_uid="EVSE-1"
