@@ -48,6 +48,8 @@ from hub.core.models import (
     WhitelistType,
 )
 from hub.core.ports import Database
+from hub.core.pricing import RoundingPolicy, TariffEngine
+from hub.core.pricing.validation import validate_tariff
 from hub.core.services import Core, CoreOptions, build_core
 from hub.ocpp.gateway import OcppGateway
 from hub.ocpp.server import OcppServerConfig, setup_ocpp
@@ -113,6 +115,11 @@ def default_cpo(settings: Settings) -> PartyRef:
     return PartyRef(country_code=settings.hub.country_code, party_id="CPO")
 
 
+def rounding_policy(settings: Settings) -> RoundingPolicy:
+    p = settings.pricing
+    return RoundingPolicy(scope=p.rounding, mode=p.rounding_mode, places=p.rounding_places)
+
+
 def ocpi_config(settings: Settings) -> OcpiConfig:
     o = settings.ocpi
     return OcpiConfig(
@@ -134,6 +141,8 @@ def ocpi_config(settings: Settings) -> OcpiConfig:
         resync_interval_s=o.resync_interval,
     )
 
+
+CUSTOMER_TARIFF_ID = "CUSTOMER"  # id of a customer tariff whose file names none
 
 # Core events after which the outbox holds something for a partner: the drainer runs at once.
 OUTBOX_EVENTS: tuple[type[DomainEvent], ...] = (
@@ -192,6 +201,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
             ),
             gateway=gateway,
             clock=clock,
+            pricing=TariffEngine(rounding_policy(settings)),
             remote_authorizer=ocpi.authorizer,
         )
         app[CORE_KEY] = core
@@ -227,6 +237,28 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
 
     app.cleanup_ctx.append(lifecycle)
     return app
+
+
+async def seed_customer_tariffs(core: Core, settings: Settings) -> None:
+    """Each eMSP party's `customer_tariff` file becomes that party's tariff (party = the eMSP, id from the
+    file or CUSTOMER) and the one re-rating prices partner CDRs with."""
+    for i, p in enumerate(settings.parties):
+        party = PartyRef(country_code=p.country_code, party_id=p.party_id)
+        if p.customer_tariff is None:
+            core.ratings.use_customer_tariff(party, None)
+            continue
+        path = settings.resolve(p.customer_tariff)
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            if not isinstance(data, dict):
+                raise ValueError("not a JSON object (an OCPI Tariff)")
+            data.setdefault("id", CUSTOMER_TARIFF_ID)
+            tariff = to_core_tariff(data, default_party=party).model_copy(update={"party": party})
+            validate_tariff(tariff)
+        except (OSError, ValueError, InvalidRequestError) as exc:  # JSONDecodeError is a ValueError
+            raise SettingsError(f"parties[{i}].customer_tariff ({party}): {path}: {exc}") from None
+        await core.tariffs.put(tariff)
+        core.ratings.use_customer_tariff(party, tariff.id)
 
 
 def redact_url(url: str) -> str:
@@ -281,6 +313,7 @@ async def seed_from_settings(core: Core, settings: Settings, now: datetime) -> S
         except (OSError, ValueError, InvalidRequestError) as exc:  # JSONDecodeError is a ValueError
             raise SettingsError(f"tariffs[{i}] ({t.id}): {path}: {exc}") from None
         await core.tariffs.put(tariff.model_copy(update={"id": t.id, "party": PartyRef.parse(t.party)}))
+    await seed_customer_tariffs(core, settings)
     for s in settings.ocpp.stations:
         connectors = tuple(
             Connector(

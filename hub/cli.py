@@ -68,9 +68,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     from hub.cli_emsp import add_ocpi_emsp_commands, add_tokens_commands
     from hub.cli_ocpi import add_ocpi_commands
+    from hub.cli_tariff import add_tariff_commands
 
     add_ocpi_emsp_commands(add_ocpi_commands(commands))
     add_tokens_commands(commands)
+    add_tariff_commands(commands)
+    from hub.cli_cdr import add_cdr_commands
+    from hub.cli_emsp import add_emsp_commands
+
+    add_cdr_commands(commands)
+    add_emsp_commands(commands)
     return parser
 
 
@@ -93,7 +100,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "station":
         return asyncio.run(station_command(args))
     run = getattr(args, "run", None)
-    if run is not None:  # `ocpi …` and `tokens …`: each leaf sub-command names its handler
+    if run is not None:  # `ocpi …`, `tokens …`, `tariff …`: each leaf sub-command names its handler
         return int(asyncio.run(run(args)))
     raise AssertionError(args.command)  # argparse rejects unknown commands
 

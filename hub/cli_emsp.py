@@ -1,5 +1,6 @@
-"""`python -m hub tokens …` and `python -m hub ocpi start-session|stop-session`: our eMSP's tokens (import,
-distribution to CPOs, block) and remote start/stop at partner CPOs, through a running hub's operator API.
+"""`python -m hub tokens …`, `python -m hub ocpi start-session|stop-session`, `python -m hub emsp cdrs`: our
+eMSP's tokens (import, distribution to CPOs, block), remote start/stop at partner CPOs and partner CDRs
+with the CPO's and our own price, through a running hub's operator API.
 
 Composition layer: may import anything. Hub URL and admin token as for every operator command
 (`hub.cli_common`: `--url`, `--token` / HUB_ADMIN_TOKEN); each leaf sets `run` (an async handler).
@@ -220,3 +221,90 @@ async def ocpi_start_session(args: argparse.Namespace) -> int:
 
 async def ocpi_stop_session(args: argparse.Namespace) -> int:
     return await _command(args, "/admin/ocpi/stop-session", {"session_id": args.session, "cpo": args.cpo})
+
+
+# --- CDR ratings ----------------------------------------------------------------------------------------
+
+# (label, key of a core CdrCost), in the order the fleet portal's CDR pages list the costs.
+RATING_ROWS: tuple[tuple[str, str], ...] = (
+    ("Fixed", "fixed_excl_vat"),
+    ("Reservation", "reservation_excl_vat"),
+    ("Parking", "parking_excl_vat"),
+    ("Energy", "energy_excl_vat"),
+    ("Time", "time_excl_vat"),
+    ("Total excl. VAT", "total_excl_vat"),
+    ("Total incl. VAT", "total_incl_vat"),
+)
+
+
+def add_emsp_commands(subparsers: Any) -> None:
+    """`emsp cdrs [--party CC*PID] [--id CDR_ID] [--cpo CC*PID] [--json]`: partner CDRs with the CPO's price
+    and our customer tariff's price side by side."""
+    common = admin_options()
+    emsp = subparsers.add_parser("emsp", help="our eMSP: partner CDRs with CPO and MSP price")
+    actions = emsp.add_subparsers(dest="emsp_command", metavar="EMSP_COMMAND", required=True)
+    cdrs = actions.add_parser(
+        "cdrs", parents=[common], help="partner CDRs: the CPO's price (CPO CDR) beside ours (MSP CDR)"
+    )
+    cdrs.add_argument("--party", default=None, metavar="CC*PID", help="only CDRs for this eMSP of ours")
+    cdrs.add_argument("--id", dest="cdr_id", default=None, metavar="CDR_ID", help="one CDR")
+    cdrs.add_argument("--cpo", default=None, metavar="CC*PID", help="with --id: the CPO that sent it")
+    cdrs.add_argument("--offset", type=int, default=0)
+    cdrs.add_argument("--limit", type=int, default=100)
+    cdrs.add_argument("--json", action="store_true", help="print the JSON answer")
+    cdrs.set_defaults(run=emsp_cdrs)
+
+
+async def emsp_cdrs(args: argparse.Namespace) -> int:
+    query = [("offset", str(args.offset)), ("limit", str(args.limit))]
+    for name, value in (("party", args.party), ("id", args.cdr_id), ("cpo", args.cpo)):
+        if value:
+            query.append((name, value))
+    code, answer = await call_admin(args, "GET", "/admin/emsp/cdrs", None, query, quiet=True)
+    if code != 0:
+        return code
+    if args.json:
+        print_json(answer)
+        return 0
+    ratings = answer.get("ratings", [])
+    if not ratings:
+        print("no rated CDRs" + (f" with id {args.cdr_id}" if args.cdr_id else ""))
+        return 1 if args.cdr_id else 0
+    for i, rating in enumerate(ratings):
+        if i:
+            print()
+        print("\n".join(describe_rating(rating)))
+    return 0
+
+
+def _party(value: Any) -> str:
+    return f"{value['country_code']}*{value['party_id']}" if isinstance(value, dict) else str(value)
+
+
+def _amount(cost: dict[str, Any] | None, key: str) -> str:
+    if cost is None:
+        return ""
+    value = cost.get(key)
+    return "-" if value is None else str(value)
+
+
+def describe_rating(rating: dict[str, Any]) -> list[str]:
+    """One rated CDR: the CPO's price ("CPO CDR") and the driver's price ("MSP CDR") in two columns."""
+    cpo, msp = rating["cpo_cost"], rating.get("msp_cost")
+    kind = "credit CDR" if rating.get("credit") else "CDR"
+    credits = f" (credits {rating.get('credit_reference_id')})" if rating.get("credit") else ""
+    msp_head = (
+        f"MSP CDR ({msp['currency']}, tariff {rating.get('msp_tariff_id')})"
+        if msp is not None
+        else "MSP CDR (no customer tariff)"
+    )
+    lines = [
+        f"{kind} {rating['cdr_id']}{credits} from CPO {_party(rating['cpo_party'])}"
+        f" for {_party(rating['emsp_party'])}",
+        f"  token {rating['token_uid']}, session {rating.get('session_id') or '-'}, "
+        f"{rating['start']} .. {rating['end']}, energy {cpo.get('total_energy_kwh')} kWh",
+        f"  {'':<18} {'CPO CDR (' + cpo['currency'] + ')':>20}   {msp_head}",
+    ]
+    for label, key in RATING_ROWS:
+        lines.append(f"  {label:<18} {_amount(cpo, key):>20}   {_amount(msp, key)}")
+    return lines

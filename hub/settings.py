@@ -60,6 +60,9 @@ class PartySection(Section):
     party_id: str = Field(min_length=3, max_length=3)
     role: Literal["CPO", "EMSP", "NSP", "SCSP", "OTHER"]
     name: str
+    # EMSP only: the end-customer tariff (OCPI Tariff JSON) that prices partner CDRs again as the driver's
+    # price, shown beside the CPO's (re-rating, README "Tariffs and pricing").
+    customer_tariff: Path | None = None
 
 
 class ConnectorSection(Section):
@@ -217,6 +220,16 @@ class DemoSection(Section):
     protocol: Literal["ocpp1.6", "ocpp2.0.1"] = "ocpp1.6"
 
 
+class PricingSection(Section):
+    """How priced amounts become money (hub/core/pricing/money.py RoundingPolicy; OCPI defines no rounding,
+    TA-15). `rounding = "line"` rounds every cost line, `"total"` only the totals; `rounding_places` defaults
+    to the currency's minor unit."""
+
+    rounding: Literal["line", "total"] = "line"
+    rounding_mode: Literal["HALF_UP", "HALF_EVEN", "HALF_DOWN", "UP", "DOWN", "CEILING", "FLOOR"] = "HALF_UP"
+    rounding_places: int | None = Field(default=None, ge=0, le=6)
+
+
 class AdminSection(Section):
     """The operator API under `/admin/` (hub/web_admin.py); disabled (404) while `token` is empty."""
 
@@ -236,6 +249,7 @@ class Settings(Section):
     tls: TlsSection = TlsSection()
     demo: DemoSection = DemoSection()
     admin: AdminSection = AdminSection()
+    pricing: PricingSection = PricingSection()
     base_dir: Path = Path()  # where relative file paths (tariff files, certificates) are resolved
 
     @model_validator(mode="after")
@@ -262,6 +276,17 @@ class Settings(Section):
         for i, tariff in enumerate(self.tariffs):
             if not self.resolve(tariff.file).is_file():
                 raise ValueError(f"tariffs[{i}].file: {self.resolve(tariff.file)} does not exist")
+        for i, party in enumerate(self.parties):
+            if party.customer_tariff is None:
+                continue
+            if party.role != "EMSP":
+                raise ValueError(
+                    f"parties[{i}].customer_tariff: only a party of role EMSP has a customer tariff"
+                )
+            if not self.resolve(party.customer_tariff).is_file():
+                raise ValueError(
+                    f"parties[{i}].customer_tariff: {self.resolve(party.customer_tariff)} does not exist"
+                )
         return self
 
     def resolve(self, path: Path) -> Path:

@@ -1,5 +1,6 @@
 """The operator API under `/admin/`: list stations and send them commands (reset, availability, trigger,
-configuration, local list, data transfer, unlock, start, stop), JSON in and out, behind a bearer token.
+configuration, local list, data transfer, unlock, start, stop), show and credit our CDRs, JSON in and out,
+behind a bearer token.
 
 An adapter: imports aiohttp and the core only; the token, the core and the gateway are handed in by the
 composition root.
@@ -24,7 +25,7 @@ from hub.core.errors import (
     RejectedError,
     UnavailableError,
 )
-from hub.core.models import Command, Station, StationCommandReply
+from hub.core.models import Cdr, Command, Station, StationCommandReply
 from hub.core.ports import StationGateway
 from hub.core.services import Core
 
@@ -72,6 +73,12 @@ def station_json(station: Station, connected: bool) -> dict[str, Any]:
 def reply_json(reply: StationCommandReply) -> dict[str, Any]:
     """`result`, `message`, `data`; Decimals and datetimes in `data` become strings (pydantic's JSON mode)."""
     dumped: dict[str, Any] = reply.model_dump(mode="json")
+    return dumped
+
+
+def cdr_json(cdr: Cdr) -> dict[str, Any]:
+    """The core CDR with its cost breakdown; money and quantities as decimal strings."""
+    dumped: dict[str, Any] = cdr.model_dump(mode="json")
     return dumped
 
 
@@ -290,6 +297,39 @@ def setup_admin_routes(app: web.Application, token: str, core: CoreGetter, gatew
         command = await the_core().commands.stop_session(session_id=session_id)
         return await command_answer(command, seconds)
 
+    async def show_cdr(request: web.Request) -> web.Response:
+        cdr_id = request.match_info["cdr_id"]
+        cdr = await the_core().cdrs.get(cdr_id)
+        if cdr is None:
+            raise NotFoundError(f"unknown CDR {cdr_id}")
+        return web.json_response({"cdr": cdr_json(cdr)})
+
+    async def credit_cdr(request: web.Request) -> web.Response:
+        """Body (all optional): `reason` (the credit CDR's remark), `reprice` (also issue a new CDR priced
+        again), `tariff_id` (the tariff of that new CDR, of the CDR's CPO; default: the original's)."""
+        body = await read_body(request)
+        reason = field(body, "reason", str, required=False)
+        reprice = field(body, "reprice", bool, required=False, default=False)
+        tariff_id = field(body, "tariff_id", str, required=False)
+        if tariff_id is not None and not reprice:
+            raise AdminRequestError(400, "field 'tariff_id' needs 'reprice': true")
+        core = the_core()
+        cdr_id = request.match_info["cdr_id"]
+        log.info("admin_cdr_credit", cdr_id=cdr_id, reprice=reprice, tariff_id=tariff_id)
+        if not reprice:
+            credit = await core.cdrs.credit(cdr_id, reason or None)
+            return web.json_response({"credit": cdr_json(credit)}, status=201)
+        tariff = None
+        if tariff_id is not None:
+            original = await core.cdrs.get(cdr_id)
+            if original is None:
+                raise NotFoundError(f"unknown CDR {cdr_id}")
+            tariff = await core.tariffs.get(original.party, tariff_id)
+            if tariff is None:
+                raise NotFoundError(f"unknown tariff {tariff_id} of {original.party}")
+        credit, replacement = await core.cdrs.correct(cdr_id, tariff, reason or None)
+        return web.json_response({"credit": cdr_json(credit), "cdr": cdr_json(replacement)}, status=201)
+
     station = "/admin/stations/{station_id}"
     routes: tuple[tuple[str, str, Handler], ...] = (
         ("GET", "/admin/stations", list_stations),
@@ -303,6 +343,8 @@ def setup_admin_routes(app: web.Application, token: str, core: CoreGetter, gatew
         ("POST", f"{station}/unlock", unlock),
         ("POST", f"{station}/start", start),
         ("POST", f"{station}/stop", stop),
+        ("GET", "/admin/cdrs/{cdr_id}", show_cdr),
+        ("POST", "/admin/cdrs/{cdr_id}/credit", credit_cdr),
     )
     for method, path, handler in routes:
         app.router.add_route(method, path, guarded(handler))

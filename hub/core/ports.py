@@ -16,7 +16,7 @@ from hub.core.models import (
     Alarm,
     AuthorizationDecision,
     Cdr,
-    CdrCost,
+    CdrRating,
     Command,
     Location,
     OutboxMessage,
@@ -24,6 +24,7 @@ from hub.core.models import (
     Party,
     PartyRef,
     Platform,
+    PricedSession,
     Session,
     Station,
     StationCommandReply,
@@ -135,10 +136,40 @@ class CdrRepository(Protocol):
 
 
 class TariffRepository(Protocol):
-    async def get(self, party: PartyRef, tariff_id: str) -> Tariff | None: ...
-    async def put(self, tariff: Tariff) -> None: ...
-    async def delete(self, party: PartyRef, tariff_id: str) -> None: ...
+    async def get(self, party: PartyRef, tariff_id: str) -> Tariff | None:
+        """The current tariff."""
+        ...
+
+    async def get_at(self, party: PartyRef, tariff_id: str, at: datetime) -> Tariff | None:
+        """The version stored with the greatest last_updated <= `at` (also of a since deleted tariff),
+        None when there is none; its start/end_date_time are the caller's to check."""
+        ...
+
+    async def put(self, tariff: Tariff) -> None:
+        """Insert or replace, and keep the tariff as its version at `last_updated` (a version stored with
+        the same last_updated is replaced)."""
+        ...
+
+    async def delete(self, party: PartyRef, tariff_id: str) -> None:
+        """Remove the current tariff; its versions stay."""
+        ...
+
     async def list(self, party: PartyRef | None = None) -> Sequence[Tariff]: ...
+
+
+class CdrRatingRepository(Protocol):
+    """Our eMSP's ratings of partner CPOs' CDRs, keyed by (CPO party, CDR id), case-insensitive."""
+
+    async def get(self, cpo_party: PartyRef, cdr_id: str) -> CdrRating | None: ...
+    async def put(self, rating: CdrRating) -> None:
+        """Insert or replace (a CDR rated again)."""
+        ...
+
+    async def list(
+        self, emsp_party: PartyRef | None = None, offset: int = 0, limit: int | None = None
+    ) -> Sequence[CdrRating]:
+        """Ordered by rated_at, then CDR id; with `emsp_party` only that eMSP's ratings."""
+        ...
 
 
 class CommandRepository(Protocol):
@@ -273,6 +304,7 @@ class UnitOfWork(Protocol):
     outbox: OutboxRepository
     platforms: PlatformRepository
     records: PartnerRecordRepository
+    ratings: CdrRatingRepository
 
     async def __aenter__(self) -> Self: ...
     async def __aexit__(
@@ -366,9 +398,10 @@ class StationGateway(Protocol):
 
 
 class PricingPort(Protocol):
-    """Prices a finished session against a tariff (the full OCPI tariff engine plugs in here)."""
+    """Prices a finished session (or a CDR's periods) against a tariff in the location's time zone;
+    raises InvalidRequestError naming the field for a tariff or periods it cannot price."""
 
-    def price(self, session: Session, tariff: Tariff | None, time_zone: str) -> CdrCost: ...
+    def price(self, session: Session | Cdr, tariff: Tariff | None, time_zone: str) -> PricedSession: ...
 
 
 class RemoteAuthorizer(Protocol):

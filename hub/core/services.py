@@ -19,7 +19,8 @@ from hub.core.models import PartyRef
 from hub.core.parties import PartyService
 from hub.core.platforms import PlatformService
 from hub.core.ports import Database, PricingPort, RemoteAuthorizer, StationGateway
-from hub.core.pricing import SimplePricing
+from hub.core.pricing import TariffEngine
+from hub.core.rating import RatingService
 from hub.core.roaming import PartnerRecordService
 from hub.core.sessions import SessionService
 from hub.core.stations import ChargePointService
@@ -44,6 +45,7 @@ class Core:
     authorization: AuthorizationService
     sessions: SessionService
     cdrs: CdrService
+    ratings: RatingService
     commands: CommandService
     locations: LocationService
     tariffs: TariffService
@@ -76,7 +78,8 @@ def build_core(
     authorization = AuthorizationService(
         db, clock, remote_authorizer, options.remote_authorization_timeout_s, InjectedTokens(clock)
     )
-    cdrs = CdrService(db, clock, ids, pricing or SimplePricing())
+    pricing = pricing or TariffEngine()
+    cdrs = CdrService(db, clock, ids, pricing, bus)
     sessions = SessionService(db, bus, clock, ids, authorization, cdrs, options.currency)
     locations = LocationService(db, bus, clock)
     chargepoints = ChargePointService(
@@ -99,6 +102,7 @@ def build_core(
         authorization=authorization,
         sessions=sessions,
         cdrs=cdrs,
+        ratings=RatingService(db, clock, pricing),
         commands=commands,
         locations=locations,
         tariffs=TariffService(db, bus, clock),

@@ -6,12 +6,14 @@ Imports the standard library, structlog and the core only.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 from hub.core.clock import Clock
 from hub.core.events import EventBus, TariffChanged
 from hub.core.models import PartyRef, Tariff
 from hub.core.outbox import Topic, add_change, outbox_message, same_content, tariff_key
 from hub.core.ports import Database, UnitOfWork
+from hub.core.pricing.validation import validate_tariff
 
 
 class TariffService:
@@ -21,7 +23,9 @@ class TariffService:
         self._clock = clock
 
     async def put(self, tariff: Tariff) -> Tariff:
-        """Insert or replace; a changed tariff is published (`TariffChanged`, outbox `tariff.updated`)."""
+        """Insert or replace; a changed tariff is published (`TariffChanged`, outbox `tariff.updated`).
+        A tariff the engine cannot price is refused with InvalidRequestError naming the field."""
+        validate_tariff(tariff)
         async with self._db.unit_of_work() as uow:
             existing = await uow.tariffs.get(tariff.party, tariff.id)
             if same_content(existing, tariff):
@@ -58,11 +62,25 @@ class TariffService:
             return await uow.tariffs.list(party)
 
 
-async def find_tariff(uow: UnitOfWork, party: PartyRef, tariff_ids: Sequence[str | None]) -> Tariff | None:
-    """The first of `tariff_ids` (connector's first, then the station's) that exists for `party`."""
+async def find_tariff(
+    uow: UnitOfWork, party: PartyRef, tariff_ids: Sequence[str | None], at: datetime | None = None
+) -> Tariff | None:
+    """The first of `tariff_ids` (connector's first, then the station's) that exists for `party`.
+
+    With `at` (a session's start), each id's version valid then is preferred over the current tariff (a
+    tariff changed mid-session does not reprice it), and a tariff whose start_date_time/end_date_time
+    (end exclusive, OCPI Tariff) leaves out `at` is passed over for the next id."""
     for tariff_id in tariff_ids:
-        if tariff_id:
+        if not tariff_id:
+            continue
+        tariff = None if at is None else await uow.tariffs.get_at(party, tariff_id, at)
+        if tariff is None:
             tariff = await uow.tariffs.get(party, tariff_id)
-            if tariff is not None:
-                return tariff
+        if tariff is not None and (at is None or _in_force(tariff, at)):
+            return tariff
     return None
+
+
+def _in_force(tariff: Tariff, at: datetime) -> bool:
+    starts, ends = tariff.start_date_time, tariff.end_date_time
+    return (starts is None or starts <= at) and (ends is None or at < ends)

@@ -233,10 +233,58 @@ class TariffRow(StorageTable, table=True):
     type: str | None = None
     min_price_excl_vat: Decimal | None = Field(default=None, sa_type=DecimalText)
     max_price_excl_vat: Decimal | None = Field(default=None, sa_type=DecimalText)
+    # added by migration 7 (OCPI min_price / max_price incl_vat)
+    min_price_incl_vat: Decimal | None = Field(default=None, sa_type=DecimalText)
+    max_price_incl_vat: Decimal | None = Field(default=None, sa_type=DecimalText)
     start_date_time: datetime | None = Field(default=None, sa_type=UtcDateTime)
     end_date_time: datetime | None = Field(default=None, sa_type=UtcDateTime)
     source_json: str | None = Field(default=None, sa_type=json_type())
     last_updated: datetime = Field(sa_type=UtcDateTime)
+
+
+class TariffVersionRow(StorageTable, table=True):
+    """Every version of a tariff ever stored (added by migration 7), kept after the tariff is deleted, so a
+    CDR is priced with the tariff valid at its session's start. `tariff_json` is the whole core tariff."""
+
+    __tablename__ = "tariff_versions"
+
+    party_key: str = Field(primary_key=True, sa_type=id_type())
+    id_key: str = Field(primary_key=True, sa_type=id_type())
+    last_updated: datetime = Field(primary_key=True, sa_type=UtcDateTime)
+    id: str = Field(sa_type=id_type())
+    country_code: str
+    party_id: str
+    tariff_json: str = Field(sa_type=json_type())
+
+
+class CdrRatingRow(StorageTable, table=True):
+    """Our eMSP's rating of a partner CPO's CDR (added by migration 7), keyed by (CPO party, CDR id); the
+    costs are core `CdrCost` JSON. `emsp_party` is `CC*PID` in its original case."""
+
+    __tablename__ = "cdr_ratings"
+    __table_args__ = (
+        Index("ix_cdr_ratings_rated", "rated_at", "cdr_id"),
+        Index("ix_cdr_ratings_emsp_rated", "emsp_party_key", "rated_at"),
+    )
+
+    party_key: str = Field(primary_key=True, sa_type=id_type())
+    cdr_key: str = Field(primary_key=True, sa_type=id_type())
+    cdr_id: str = Field(sa_type=id_type())
+    country_code: str
+    party_id: str
+    emsp_party_key: str = Field(sa_type=id_type())
+    emsp_party: str
+    session_id: str | None = None
+    start: datetime = Field(sa_type=UtcDateTime)
+    end: datetime = Field(sa_type=UtcDateTime)
+    token_uid: str
+    cpo_cost_json: str = Field(sa_type=json_type())
+    msp_cost_json: str | None = Field(default=None, sa_type=json_type())
+    msp_tariff_id: str | None = None
+    time_zone: str | None = None
+    credit: bool
+    credit_reference_id: str | None = None
+    rated_at: datetime = Field(sa_type=UtcDateTime)
 
 
 class CommandRow(StorageTable, table=True):
@@ -417,6 +465,8 @@ tokens = _table(TokenRow)
 sessions = _table(SessionRow)
 cdrs = _table(CdrRow)
 tariffs = _table(TariffRow)
+tariff_versions = _table(TariffVersionRow)
+cdr_ratings = _table(CdrRatingRow)
 commands = _table(CommandRow)
 alarms = _table(AlarmRow)
 station_notifications = _table(StationNotificationRow)

@@ -1,6 +1,7 @@
 """The operator API for our eMSP: import our tokens, their distribution to CPOs (retry the failed pushes),
-block a token, and START/STOP_SESSION at a partner CPO with the CommandResult to read back. JSON in and
-out, behind the same bearer token as the rest of `/admin/` (disabled while it is empty, 401 when wrong).
+block a token, START/STOP_SESSION at a partner CPO with the CommandResult to read back, and the ratings of
+partner CDRs (the CPO's price beside our customer tariff's). JSON in and out, behind the same bearer token
+as the rest of `/admin/` (disabled while it is empty, 401 when wrong).
 
 An adapter module: imports aiohttp, structlog, ocpi_modules and the core only.
 """
@@ -29,6 +30,7 @@ log = structlog.get_logger(__name__)
 Handler = Callable[[web.Request], Awaitable[web.Response]]
 MAX_IMPORT_ROWS = 10_000  # one request; the CLI sends long files in batches
 MAX_WAIT_S = 60.0  # the longest one command-result request may wait for the result
+MAX_RATINGS = 1000  # one page of CDR ratings
 
 
 def _json(data: Any, status: int = 200) -> web.Response:
@@ -138,6 +140,41 @@ async def block_token(request: web.Request) -> web.Response:
     return _json({"token": from_core_token(token)})
 
 
+# --- CDR ratings ---------------------------------------------------------------------------------------
+
+
+def _query_party(request: web.Request, name: str) -> PartyRef | None:
+    text = request.query.get(name)
+    if not text:
+        return None
+    try:
+        return PartyRef.parse(text)
+    except ValueError:
+        raise AdminRequestError(400, f"query '{name}' must be CC*PID (e.g. NL*MSP)") from None
+
+
+async def list_ratings(request: web.Request) -> web.Response:
+    """`?party=CC*PID` (our eMSP), `?id=CDR_ID` (with `?cpo=CC*PID` when known), `offset`, `limit`: each
+    rating with `cpo_cost` (the "CPO CDR") and `msp_cost` (the "MSP CDR", null without a customer tariff)."""
+    rt = _runtime(request)
+    emsp = _query_party(request, "party")
+    cpo = _query_party(request, "cpo")
+    cdr_id = request.query.get("id")
+    ratings = rt.core.ratings
+    if cdr_id and cpo is not None:
+        found = await ratings.get(cpo, cdr_id)
+        wanted = found is not None and (emsp is None or found.emsp_party.key() == emsp.key())
+        items = [found] if found is not None and wanted else []
+    elif cdr_id:
+        items = list(await ratings.find(cdr_id, emsp))
+    else:
+        offset = _query_int(request, "offset", 0)
+        limit = min(_query_int(request, "limit", MAX_RATINGS), MAX_RATINGS)
+        items = list(await ratings.list(emsp, offset, limit))
+    # Core JSON (money as decimal strings), so that the CLI prints the amounts exactly as stored.
+    return _json({"ratings": [r.model_dump(mode="json") for r in items]})
+
+
 # --- commands ------------------------------------------------------------------------------------------
 
 
@@ -174,8 +211,8 @@ async def get_command_result(request: web.Request) -> web.Response:
 
 
 def setup_emsp_admin(app: web.Application, admin_token: str) -> None:
-    """Register `/admin/tokens/…` and the eMSP's `/admin/ocpi/…` commands. With an empty `admin_token`
-    nothing is added: the operator API's own catch-all answers 404 (disabled)."""
+    """Register `/admin/tokens/…`, the eMSP's `/admin/ocpi/…` commands and `/admin/emsp/cdrs`. With an empty
+    `admin_token` nothing is added: the operator API's own catch-all answers 404 (disabled)."""
     if not admin_token:
         return
     guarded = bearer_guard(admin_token)
@@ -188,6 +225,7 @@ def setup_emsp_admin(app: web.Application, admin_token: str) -> None:
         ("POST", "/admin/ocpi/start-session", start_session),
         ("POST", "/admin/ocpi/stop-session", stop_session),
         ("GET", "/admin/ocpi/command-results/{command_id}", get_command_result),
+        ("GET", "/admin/emsp/cdrs", list_ratings),
     )
     for method, path, handler in routes:
         app.router.add_route(method, path, guarded(handler))

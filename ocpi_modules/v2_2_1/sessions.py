@@ -1,5 +1,5 @@
-"""OCPI 2.2.1 Sessions (mod_sessions.asciidoc): core Session → wire dict and PATCH body, the eMSP receiver's
-PATCH merge (SE-05), status normalisation (SE-07, SE-11) and the validator `check_session`.
+"""OCPI 2.2.1 Sessions (mod_sessions.asciidoc): core Session → wire dict and PATCH body, wire charging periods
+→ core, the eMSP receiver's PATCH merge (SE-05), status normalisation (SE-07, SE-11) and `check_session`.
 
 An adapter module: imports the core and the sibling `types` module only.
 """
@@ -11,8 +11,17 @@ from collections.abc import Iterable
 from typing import Any
 
 from hub.core.errors import InvalidRequestError
-from hub.core.models import AuthMethod, ChargingPeriod, DimensionType, PartyRef, Session, SessionStatus, Token
-from ocpi_modules.v2_2_1.types import NOT_AVAILABLE, Checker, number, price
+from hub.core.models import (
+    AuthMethod,
+    ChargingPeriod,
+    Dimension,
+    DimensionType,
+    PartyRef,
+    Session,
+    SessionStatus,
+    Token,
+)
+from ocpi_modules.v2_2_1.types import NOT_AVAILABLE, Checker, number, price, to_datetime, to_decimal
 
 SESSION_STATUSES = frozenset(s.value for s in SessionStatus)
 AUTH_METHODS = frozenset(a.value for a in AuthMethod)
@@ -128,6 +137,53 @@ def session_patch(session: Session, *, periods_sent: int) -> dict[str, Any]:
         result["charging_periods"] = [from_core_period(p) for p in new_periods]
     result["last_updated"] = session.last_updated
     return result
+
+
+# --- wire → core ----------------------------------------------------------------------------------------
+
+
+def _dimension(raw: Any, where: str) -> Dimension:
+    if not isinstance(raw, dict):
+        raise InvalidRequestError(f"{where}: expected a JSON object", field=where)
+    kind = raw.get("type")
+    try:
+        # enum values compare case-insensitively on the way in (§22.6)
+        dimension_type = DimensionType(kind.strip().upper() if isinstance(kind, str) else "")
+    except ValueError:
+        raise InvalidRequestError(
+            f"{where}.type: unknown dimension {kind!r}", field=f"{where}.type"
+        ) from None
+    return Dimension(type=dimension_type, volume=to_decimal(raw.get("volume"), f"{where}.volume"))
+
+
+def to_core_periods(raw: Any, field: str = "charging_periods") -> tuple[ChargingPeriod, ...]:
+    """Wire ChargingPeriods as core periods, in the order given (ordering and volumes are the pricing
+    validation's business). Absent (None) is no periods (SE-04); errors name the field, e.g.
+    `charging_periods[2].dimensions[0].volume: not a number: 'x'`."""
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        raise InvalidRequestError(f"{field}: expected a list", field=field)
+    periods = []
+    for i, item in enumerate(raw):
+        where = f"{field}[{i}]"
+        if not isinstance(item, dict):
+            raise InvalidRequestError(f"{where}: expected a JSON object", field=where)
+        start = to_datetime(item.get("start_date_time"), f"{where}.start_date_time")
+        dimensions = item.get("dimensions")
+        if not isinstance(dimensions, list):
+            raise InvalidRequestError(f"{where}.dimensions: expected a list", field=f"{where}.dimensions")
+        tariff_id = item.get("tariff_id")
+        if tariff_id is not None and not isinstance(tariff_id, str):
+            raise InvalidRequestError(f"{where}.tariff_id: not a string", field=f"{where}.tariff_id")
+        periods.append(
+            ChargingPeriod(
+                start_date_time=start,
+                dimensions=tuple(_dimension(d, f"{where}.dimensions[{j}]") for j, d in enumerate(dimensions)),
+                tariff_id=tariff_id,
+            )
+        )
+    return tuple(periods)
 
 
 # --- the eMSP receiver's stored wire dicts --------------------------------------------------------------

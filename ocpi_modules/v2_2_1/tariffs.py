@@ -1,5 +1,6 @@
 """OCPI 2.2.1 Tariff objects ↔ core tariffs (mod_tariffs.asciidoc): `to_core_tariff`, `from_core_tariff` and
-the never-raising validator `check_tariff`.
+the never-raising validator `check_tariff`. Our own tariff files may add `service_price` to ENERGY components
+(the 互联互通 SevicePrice part of the price); it is read, never published.
 
 An adapter module: imports the core and the sibling `types` module only.
 """
@@ -30,14 +31,36 @@ def _decimal(value: Any, field: str) -> Decimal:
 
 
 def _step_size(value: Any, field: str) -> int:
+    """A missing step_size reads as 1; 0 is accepted and means "no rounding" (TA-12, the errata's reading of
+    the free-of-charge example). `check_tariff` still flags both, since the spec requires an integer ≥ 1."""
     if value is None:
         return 1
     if isinstance(value, bool):
         raise InvalidRequestError(f"{field}: not an integer: {value!r}", field=field)
     amount = to_decimal(value, field)
-    if amount != amount.to_integral_value() or amount < 1:
-        raise InvalidRequestError(f"{field}: must be a positive integer", field=field)
+    if amount != amount.to_integral_value():
+        raise InvalidRequestError(f"{field}: not an integer: {value!r}", field=field)
+    if amount < 0:
+        raise InvalidRequestError(f"{field}: must not be negative", field=field)
     return int(amount)
+
+
+def _service_price(
+    comp: dict[str, Any], kind: PriceComponentType, amount: Decimal, where: str
+) -> Decimal | None:
+    """The non-standard ENERGY `service_price`: the service-fee part of `price`, so 0 ≤ it ≤ price."""
+    value = comp.get("service_price")
+    if value is None:
+        return None
+    field = f"{where}.service_price"
+    if kind is not PriceComponentType.ENERGY:
+        raise InvalidRequestError(f"{field}: only ENERGY components have a service price", field=field)
+    service = to_decimal(value, field)
+    if service < 0:
+        raise InvalidRequestError(f"{field}: must not be negative", field=field)
+    if service > amount:
+        raise InvalidRequestError(f"{field}: must not exceed the price {amount}", field=field)
+    return service
 
 
 def _element(element: Any, i: int) -> TariffElement:
@@ -67,6 +90,7 @@ def _element(element: Any, i: int) -> TariffElement:
                 price=amount,
                 vat=None if vat is None else to_decimal(vat, f"{where}.vat"),
                 step_size=_step_size(comp.get("step_size"), f"{where}.step_size"),
+                service_price=_service_price(comp, kind, amount, where),
             )
         )
     if not components:
@@ -106,13 +130,15 @@ def to_core_tariff(data: dict[str, Any], *, default_party: PartyRef | None = Non
         raise InvalidRequestError("elements: a tariff needs at least one element", field="elements")
     elements = tuple(_element(element, i) for i, element in enumerate(elements_raw))
 
-    def money(key: str) -> Decimal | None:
+    def money(key: str, part: str) -> Decimal | None:
         value = data.get(key)
         if value is None:
             return None
         if not isinstance(value, dict):
             raise InvalidRequestError(f"{key}: expected a Price object", field=key)
-        return to_decimal(value.get("excl_vat"), f"{key}.excl_vat")
+        if part == "incl_vat" and value.get(part) is None:
+            return None  # incl_vat is optional in a Price (§22.5)
+        return to_decimal(value.get(part), f"{key}.{part}")
 
     def when(key: str) -> datetime | None:
         value = data.get(key)
@@ -124,8 +150,10 @@ def to_core_tariff(data: dict[str, Any], *, default_party: PartyRef | None = Non
         currency=currency,
         elements=elements,
         type=data.get("type"),
-        min_price_excl_vat=money("min_price"),
-        max_price_excl_vat=money("max_price"),
+        min_price_excl_vat=money("min_price", "excl_vat"),
+        max_price_excl_vat=money("max_price", "excl_vat"),
+        min_price_incl_vat=money("min_price", "incl_vat"),
+        max_price_incl_vat=money("max_price", "incl_vat"),
         start_date_time=when("start_date_time"),
         end_date_time=when("end_date_time"),
         source=data,
@@ -141,11 +169,33 @@ def _component(component: PriceComponent) -> dict[str, Any]:
     return result
 
 
+def _public_elements(elements: Any) -> Any:
+    """The publisher's elements without our non-standard `service_price` (never sent to a partner)."""
+    if not isinstance(elements, list):
+        return elements
+    result = []
+    for element in elements:
+        components = element.get("price_components") if isinstance(element, dict) else None
+        if isinstance(components, list):
+            element = {
+                **element,
+                "price_components": [
+                    {k: v for k, v in c.items() if k != "service_price"} if isinstance(c, dict) else c
+                    for c in components
+                ],
+            }
+        result.append(element)
+    return result
+
+
 def from_core_tariff(t: Tariff) -> dict[str, Any]:
     """A Tariff for the wire. The publisher's own JSON (`source`) is preferred, so unknown fields, alt texts
-    and energy mix survive; identity and `last_updated` always come from the core object."""
+    and energy mix survive; identity and `last_updated` always come from the core object. `service_price`
+    is our own extension and never emitted."""
     if t.source:
         result = dict(t.source)
+        if "elements" in result:
+            result["elements"] = _public_elements(result["elements"])
     else:
         result = {"currency": t.currency}
         if t.type is not None:
@@ -157,10 +207,11 @@ def from_core_tariff(t: Tariff) -> dict[str, Any]:
                 item["restrictions"] = element.restrictions
             elements.append(item)
         result["elements"] = elements
+        # A Price needs excl_vat: a bound known only incl. VAT cannot be stated on the wire.
         if t.min_price_excl_vat is not None:
-            result["min_price"] = price(t.min_price_excl_vat)
+            result["min_price"] = price(t.min_price_excl_vat, t.min_price_incl_vat)
         if t.max_price_excl_vat is not None:
-            result["max_price"] = price(t.max_price_excl_vat)
+            result["max_price"] = price(t.max_price_excl_vat, t.max_price_incl_vat)
         if t.start_date_time is not None:
             result["start_date_time"] = t.start_date_time
         if t.end_date_time is not None:

@@ -18,6 +18,7 @@ from hub.core.errors import ConflictError
 from hub.core.models import (
     Alarm,
     Cdr,
+    CdrRating,
     Command,
     CommandType,
     Location,
@@ -37,6 +38,7 @@ from hub.core.models import (
 )
 from hub.core.ports import (
     AlarmRepository,
+    CdrRatingRepository,
     CdrRepository,
     CommandRepository,
     LocationRepository,
@@ -66,12 +68,14 @@ class _Tables:
     sessions: dict[str, Session] = field(default_factory=dict)
     cdrs: dict[str, Cdr] = field(default_factory=dict)
     tariffs: dict[tuple[str, str], Tariff] = field(default_factory=dict)
+    tariff_versions: dict[tuple[str, str, datetime], Tariff] = field(default_factory=dict)
     commands: dict[str, Command] = field(default_factory=dict)
     alarms: dict[str, Alarm] = field(default_factory=dict)
     notifications: dict[str, StationNotification] = field(default_factory=dict)
     outbox: dict[int, OutboxMessage] = field(default_factory=dict)
     platforms: dict[str, Platform] = field(default_factory=dict)
     records: dict[tuple[str, str, str], PartnerRecord] = field(default_factory=dict)
+    ratings: dict[tuple[str, str], CdrRating] = field(default_factory=dict)
 
     NAMES = (
         "parties",
@@ -81,12 +85,14 @@ class _Tables:
         "sessions",
         "cdrs",
         "tariffs",
+        "tariff_versions",
         "commands",
         "alarms",
         "notifications",
         "outbox",
         "platforms",
         "records",
+        "ratings",
     )
 
     def copy(self) -> _Tables:
@@ -324,10 +330,21 @@ class _Tariffs(_Repo):
     async def get(self, party: PartyRef, tariff_id: str) -> Tariff | None:
         return self._t.tariffs.get((party.key(), tariff_id.upper()))
 
+    async def get_at(self, party: PartyRef, tariff_id: str, at: datetime) -> Tariff | None:
+        versions = [
+            t
+            for (party_key, id_key, when), t in self._t.tariff_versions.items()
+            if party_key == party.key() and id_key == tariff_id.upper() and when <= at
+        ]
+        return max(versions, key=lambda t: t.last_updated, default=None)
+
     async def put(self, tariff: Tariff) -> None:
         key = (tariff.party.key(), tariff.id.upper())
         self._t.tariffs[key] = tariff
         self._write("tariffs", key)
+        version = (*key, tariff.last_updated)
+        self._t.tariff_versions[version] = tariff  # deletes keep versions
+        self._write("tariff_versions", version)
 
     async def delete(self, party: PartyRef, tariff_id: str) -> None:
         key = (party.key(), tariff_id.upper())
@@ -337,6 +354,23 @@ class _Tariffs(_Repo):
     async def list(self, party: PartyRef | None = None) -> Sequence[Tariff]:
         found = [t for t in self._t.tariffs.values() if _party_matches(t.party, party)]
         return sorted(found, key=lambda t: (t.last_updated, t.id))
+
+
+class _Ratings(_Repo):
+    async def get(self, cpo_party: PartyRef, cdr_id: str) -> CdrRating | None:
+        return self._t.ratings.get((cpo_party.key(), cdr_id.upper()))
+
+    async def put(self, rating: CdrRating) -> None:
+        key = (rating.cpo_party.key(), rating.cdr_id.upper())
+        self._t.ratings[key] = rating
+        self._write("ratings", key)
+
+    async def list(
+        self, emsp_party: PartyRef | None = None, offset: int = 0, limit: int | None = None
+    ) -> Sequence[CdrRating]:
+        found = [r for r in self._t.ratings.values() if _party_matches(r.emsp_party, emsp_party)]
+        found.sort(key=lambda r: (r.rated_at, r.cdr_id, r.cpo_party.key()))
+        return _page(found, offset, limit)
 
 
 class _Commands(_Repo):
@@ -586,6 +620,7 @@ class InMemoryUnitOfWork:
         self.outbox: OutboxRepository = _Outbox(self)
         self.platforms: PlatformRepository = _Platforms(self)
         self.records: PartnerRecordRepository = _Records(self)
+        self.ratings: CdrRatingRepository = _Ratings(self)
 
     def _working(self) -> _Tables:
         if self._snapshot is None:

@@ -1,5 +1,6 @@
-"""SimplePricing: OCPI's worked tariff examples, VAT absent vs zero, minor units, restrictions it can and
-cannot evaluate, and (hypothesis) prices that are never negative and never fall when more is consumed."""
+"""TariffEngine through `PricingPort.price` on core sessions: OCPI's worked examples on whole-session totals,
+VAT absent vs zero, minor units, time zones, FLAT once. (The spec vectors with timestamps are in
+test_pricing_examples.py, the hypothesis properties in test_pricing_properties.py.)"""
 
 from __future__ import annotations
 
@@ -8,10 +9,10 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
+from hub.core.errors import InvalidRequestError
 from hub.core.models import (
+    CdrCost,
     ChargingPeriod,
     Dimension,
     DimensionType,
@@ -21,7 +22,7 @@ from hub.core.models import (
     Tariff,
     TariffElement,
 )
-from hub.core.pricing import SimplePricing, round_money
+from hub.core.pricing import TariffEngine, round_money
 from tests.unit.core_kit import T0, a_session, a_tariff
 
 ENERGY, FLAT, TIME, PARKING = (
@@ -48,9 +49,10 @@ def used(
 ) -> Session:
     """A completed session: charging period(s) with these totals."""
     charging_h, parking_h = Decimal(hours), Decimal(parking)
+    start = kw.get("start", T0)
     periods = [
         ChargingPeriod(
-            start_date_time=T0,
+            start_date_time=start,
             dimensions=(
                 Dimension(type=DimensionType.ENERGY, volume=Decimal(kwh)),
                 Dimension(type=DimensionType.TIME, volume=charging_h),
@@ -60,17 +62,22 @@ def used(
     if parking_h:
         periods.append(
             ChargingPeriod(
-                start_date_time=T0 + timedelta(hours=float(charging_h)),
+                start_date_time=start + timedelta(hours=float(charging_h)),
                 dimensions=(Dimension(type=DimensionType.PARKING_TIME, volume=parking_h),),
             )
         )
-    end = T0 + timedelta(hours=float(charging_h + parking_h))
+    end = start + timedelta(hours=float(charging_h + parking_h))
     values: dict[str, Any] = {"kwh": Decimal(kwh), "charging_periods": tuple(periods), "end": end}
     values.update(kw)
     return a_session(**values)
 
 
-PRICING = SimplePricing()
+class _Pricing:
+    def price(self, session: Session, the_tariff: Tariff | None, time_zone: str) -> CdrCost:
+        return TariffEngine().price(session, the_tariff, time_zone).cost
+
+
+PRICING = _Pricing()
 
 
 @pytest.mark.parametrize(
@@ -188,11 +195,11 @@ def test_without_a_tariff_the_price_is_zero_in_the_session_currency() -> None:
     assert cost.total_energy_kwh == Decimal(10)
 
 
-def test_an_element_with_a_restriction_it_cannot_evaluate_is_skipped() -> None:
-    fast = TariffElement(price_components=(component(ENERGY, "0.60", 21),), restrictions={"min_power": 50000})
+def test_a_power_restriction_reads_the_average_power_of_the_period() -> None:
+    fast = TariffElement(price_components=(component(ENERGY, "0.60", 21),), restrictions={"min_power": 50})
     normal = TariffElement(price_components=(component(ENERGY, "0.30", 21),))
-    cost = PRICING.price(used("10", "1"), tariff(fast, normal), "UTC")
-    assert cost.energy_excl_vat == Decimal("3.00")
+    assert PRICING.price(used("10", "1"), tariff(fast, normal), "UTC").energy_excl_vat == Decimal("3.00")
+    assert PRICING.price(used("60", "1"), tariff(fast, normal), "UTC").energy_excl_vat == Decimal("36.00")
 
 
 def test_time_of_day_restrictions_are_evaluated_in_the_location_time_zone() -> None:
@@ -204,72 +211,21 @@ def test_time_of_day_restrictions_are_evaluated_in_the_location_time_zone() -> N
     the_tariff = tariff(day, night)
     # T0 is Monday 09:00 UTC = 10:00 in Amsterdam; 17:30 UTC is 18:30 there.
     assert PRICING.price(used("10", "1"), the_tariff, "Europe/Amsterdam").energy_excl_vat == Decimal("4.00")
-    evening = used(
-        "10", "1", start=T0 + timedelta(hours=8, minutes=30), end=T0 + timedelta(hours=9, minutes=30)
-    )
+    evening = used("10", "1", start=T0 + timedelta(hours=8, minutes=30))
     assert PRICING.price(evening, the_tariff, "Europe/Amsterdam").energy_excl_vat == Decimal("2.00")
-    assert PRICING.price(evening, the_tariff, "UTC").energy_excl_vat == Decimal("4.00")
+    # In UTC the same hour is 17:30-18:30: half of it day price, half night price (CD-09 split at 18:00).
+    assert PRICING.price(evening, the_tariff, "UTC").energy_excl_vat == Decimal("3.00")
 
 
-def test_flat_is_billed_once_even_when_several_elements_carry_one() -> None:
+def test_flat_of_the_first_matching_element_is_billed_once() -> None:
+    night = TariffElement(price_components=(component(FLAT, "1.00"),), restrictions={"start_time": "20:00"})
+    the_tariff = tariff(night, (component(FLAT, "5.00"), component(ENERGY, "0.10")))
+    cost = PRICING.price(used("10", "1"), the_tariff, "UTC")  # 09:00-10:00 UTC: the day fee
+    assert (cost.fixed_excl_vat, cost.total_excl_vat) == (Decimal("5.00"), Decimal("6.00"))
+
+
+def test_an_element_that_can_never_apply_is_refused_naming_it() -> None:
     the_tariff = tariff((component(FLAT, "1.00"),), (component(FLAT, "5.00"), component(ENERGY, "0.10")))
-    cost = PRICING.price(used("10", "1"), the_tariff, "UTC")
-    assert (cost.fixed_excl_vat, cost.total_excl_vat) == (Decimal("1.00"), Decimal("2.00"))
-
-
-# --- properties ----------------------------------------------------------------------------------------
-
-prices = st.decimals(min_value=0, max_value=20, places=3)
-vats = st.none() | st.decimals(min_value=0, max_value=30, places=1)
-steps = st.sampled_from([1, 1, 60, 100, 300, 900])
-components = st.builds(
-    PriceComponent, type=st.sampled_from(list(PriceComponentType)), price=prices, vat=vats, step_size=steps
-)
-tariffs = st.builds(
-    lambda comps, currency: tariff(tuple(comps), currency=currency),
-    st.lists(components, min_size=1, max_size=4),
-    st.sampled_from(["EUR", "JPY", "KWD"]),
-)
-amounts = st.decimals(min_value=0, max_value=150, places=3)
-hours = st.decimals(min_value=0, max_value=30, places=4)
-
-
-@settings(max_examples=200, deadline=None)
-@given(the_tariff=tariffs, kwh=amounts, charging=hours, parking=hours)
-def test_prices_are_never_negative(
-    the_tariff: Tariff, kwh: Decimal, charging: Decimal, parking: Decimal
-) -> None:
-    cost = PRICING.price(used(kwh, charging, parking), the_tariff, "Europe/Amsterdam")
-    assert cost.total_excl_vat >= 0
-    assert cost.total_incl_vat is None or cost.total_incl_vat >= cost.total_excl_vat
-
-
-@settings(max_examples=200, deadline=None)
-@given(the_tariff=tariffs, kwh=amounts, more=amounts, charging=hours, parking=hours)
-def test_more_energy_never_costs_less(
-    the_tariff: Tariff, kwh: Decimal, more: Decimal, charging: Decimal, parking: Decimal
-) -> None:
-    low = PRICING.price(used(kwh, charging, parking), the_tariff, "UTC")
-    high = PRICING.price(used(kwh + more, charging, parking), the_tariff, "UTC")
-    assert high.total_excl_vat >= low.total_excl_vat
-    if low.total_incl_vat is not None and high.total_incl_vat is not None:
-        assert high.total_incl_vat >= low.total_incl_vat
-
-
-@settings(max_examples=200, deadline=None)
-@given(
-    the_tariff=tariffs, kwh=amounts, charging=hours, parking=hours, more_charging=hours, more_parking=hours
-)
-def test_more_time_never_costs_less(
-    the_tariff: Tariff,
-    kwh: Decimal,
-    charging: Decimal,
-    parking: Decimal,
-    more_charging: Decimal,
-    more_parking: Decimal,
-) -> None:
-    low = PRICING.price(used(kwh, charging, parking), the_tariff, "UTC")
-    high = PRICING.price(used(kwh, charging + more_charging, parking + more_parking), the_tariff, "UTC")
-    assert high.total_excl_vat >= low.total_excl_vat
-    if low.total_incl_vat is not None and high.total_incl_vat is not None:
-        assert high.total_incl_vat >= low.total_incl_vat
+    with pytest.raises(InvalidRequestError) as refused:
+        PRICING.price(used("10", "1"), the_tariff, "UTC")
+    assert refused.value.field == "elements[1]"

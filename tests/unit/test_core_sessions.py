@@ -18,7 +18,7 @@ from hub.core.models import (
     SessionStatus,
     WhitelistType,
 )
-from hub.core.pricing import SimplePricing
+from hub.core.pricing import TariffEngine
 from tests.unit.core_kit import (
     CPO,
     MSP,
@@ -226,9 +226,9 @@ async def test_cdrs_are_immutable_and_roll_back_with_their_outbox_row() -> None:
             await uow.cdrs.add(cdr.model_copy(update={"remark": "changed"}))
 
     rows = len(kit.outbox())
-    cost = SimplePricing().price(end.session, a_tariff(), "UTC")
+    priced = TariffEngine().price(end.session, a_tariff(), "UTC")
     async with kit.db.unit_of_work() as uow:
-        await kit.core.cdrs.create(uow, end.session, a_tariff(), cost)
+        await kit.core.cdrs.create(uow, end.session, a_tariff(), priced)
         await uow.rollback()
     assert len(kit.db.committed("cdrs")) == 1
     assert len(kit.outbox()) == rows

@@ -11,6 +11,7 @@ from hub.core.models.base import (
     PartyProtocol,
     PartyRef,
     Role,
+    trusted,
 )
 from hub.core.models.commands import (
     Command,
@@ -34,6 +35,7 @@ from hub.core.models.platforms import (
     PlatformRole,
     PlatformStatus,
 )
+from hub.core.models.rating import CdrRating
 from hub.core.models.records import (
     Alarm,
     OutboxMessage,
@@ -44,9 +46,12 @@ from hub.core.models.sessions import (
     Cdr,
     CdrCost,
     ChargingPeriod,
+    CostDimension,
+    CostLine,
     Dimension,
     DimensionType,
     MeterSample,
+    PricedSession,
     Session,
     SessionStatus,
 )
@@ -78,6 +83,7 @@ __all__ = [
     "Capability",
     "Cdr",
     "CdrCost",
+    "CdrRating",
     "ChargingPeriod",
     "Command",
     "CommandResultType",
@@ -86,6 +92,8 @@ __all__ = [
     "ConnectorFormat",
     "ConnectorState",
     "CoreModel",
+    "CostDimension",
+    "CostLine",
     "Dimension",
     "DimensionType",
     "Endpoint",
@@ -104,6 +112,7 @@ __all__ = [
     "PowerType",
     "PriceComponent",
     "PriceComponentType",
+    "PricedSession",
     "Role",
     "Session",
     "SessionStatus",
@@ -115,4 +124,5 @@ __all__ = [
     "Token",
     "TokenType",
     "WhitelistType",
+    "trusted",
 ]

@@ -102,8 +102,41 @@ class Session(CoreModel):
     last_updated: AwareDatetime
 
 
+class CostDimension(StrEnum):
+    """What a cost line bills: the OCPI tariff dimensions, with reservation time and fees apart."""
+
+    FLAT = "FLAT"
+    ENERGY = "ENERGY"
+    TIME = "TIME"
+    PARKING_TIME = "PARKING_TIME"
+    RESERVATION_FLAT = "RESERVATION_FLAT"
+    RESERVATION_TIME = "RESERVATION_TIME"
+
+
+class CostLine(CoreModel):
+    """One line of a priced CDR: a run of consecutive periods billed by the same price component.
+
+    `consumed` and `billed` are in the component's unit (kWh, hours, 1 for a fee); `billed` includes the
+    step_size surplus, which OCPI bills on the dimension's last line. `amount_excl_vat` is rounded per the
+    rounding policy; `amount_incl_vat` is `amount_excl_vat` plus `vat` %, unrounded (totals round once),
+    None when no VAT applies."""
+
+    dimension: CostDimension
+    element: int  # index in the tariff's elements
+    price: Decimal  # per unit, excl. VAT
+    vat: Decimal | None = None
+    start: AwareDatetime
+    end: AwareDatetime
+    consumed: Decimal
+    billed: Decimal
+    amount_excl_vat: Decimal
+    amount_incl_vat: Decimal | None = None
+    service_price: Decimal | None = None  # ENERGY: the service-fee part of `price` (互联互通)
+
+
 class CdrCost(CoreModel):
-    """Totals of a priced CDR. `*_incl_vat` is None when the tariff gave no VAT (absent is not zero)."""
+    """Totals of a priced CDR. `*_incl_vat` is None when no priced component carries VAT (absent is not
+    zero); sub-totals are before, `total_*` after the tariff's min/max price (`clamped` names which)."""
 
     currency: str
     total_excl_vat: Decimal
@@ -113,9 +146,25 @@ class CdrCost(CoreModel):
     time_excl_vat: Decimal = Decimal(0)
     parking_excl_vat: Decimal = Decimal(0)
     reservation_excl_vat: Decimal = Decimal(0)
+    fixed_incl_vat: Decimal | None = None
+    energy_incl_vat: Decimal | None = None
+    time_incl_vat: Decimal | None = None
+    parking_incl_vat: Decimal | None = None
+    reservation_incl_vat: Decimal | None = None
     total_energy_kwh: Decimal = Decimal(0)
-    total_time_hours: Decimal = Decimal(0)
+    total_time_hours: Decimal = Decimal(0)  # charging + parking (OCPI total_time)
     total_parking_time_hours: Decimal = Decimal(0)
+    total_reservation_time_hours: Decimal = Decimal(0)
+    clamped: str | None = None  # "min_price" or "max_price" when that bound set the total
+    lines: tuple[CostLine, ...] = ()
+
+
+class PricedSession(CoreModel):
+    """What the tariff engine returns: the cost, and the charging periods split at every moment that
+    changes cost (OCPI CD-09), each naming the tariff that priced it."""
+
+    cost: CdrCost
+    periods: tuple[ChargingPeriod, ...]
 
 
 class Cdr(CoreModel):

@@ -16,6 +16,7 @@ from hub.core.authorization import AuthorizationService, Injection, Verdict
 from hub.core.cdrs import CdrService
 from hub.core.chargepoint import TransactionOutcome, TransactionReport
 from hub.core.clock import Clock, IdGenerator
+from hub.core.errors import InvalidRequestError
 from hub.core.events import CdrCreated, DomainEvent, EventBus, SessionUpdated
 from hub.core.metering import Reading, close_periods, energy_readings
 from hub.core.models import (
@@ -298,8 +299,17 @@ class SessionParts:
         ):
             site = await self._site(uow, station, session.evse_uid, session.connector_id)
             # The tariff the session started with, else what the EVSE has now (it may have been added since).
-            tariff = await find_tariff(uow, session.party, [session.tariff_id]) or site.tariff
-            cost = self._cdrs.price(session, tariff, site.time_zone)
+            tariff = (
+                await find_tariff(uow, session.party, [session.tariff_id], at=session.start) or site.tariff
+            )
+            try:
+                priced = self._cdrs.price(session, tariff, site.time_zone)
+            except InvalidRequestError as error:
+                # Never a silently wrong price: the session completes, its CDR waits for a fixed tariff.
+                log.error("cdr_pricing_failed", session_id=session.id, field=error.field, reason=str(error))
+                events.append(await save_session(uow, session, now, created=created))
+                return session, events
+            cost = priced.cost
             session = session.model_copy(
                 update={
                     "total_cost": cost.total_excl_vat,
@@ -308,7 +318,7 @@ class SessionParts:
                 }
             )
             events.append(await save_session(uow, session, now, created=created))
-            cdr = await self._cdrs.create(uow, session, tariff, cost)
+            cdr = await self._cdrs.create(uow, session, tariff, priced)
             events.append(CdrCreated(cdr=cdr))
         else:
             events.append(await save_session(uow, session, now, created=created))

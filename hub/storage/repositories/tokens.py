@@ -1,7 +1,6 @@
-"""SQL TokenRepository and TariffRepository: tokens keyed by (issuing party, uid, type) (TK-04), tariffs by
-(party, id), both case-insensitive; a tariff's elements and verbatim source are JSON values.
+"""SQL TokenRepository: tokens keyed by (issuing party, uid, type) (TK-04), case-insensitive.
 
-Imports SQLAlchemy, pydantic, core models and hub.storage internals only.
+Imports SQLAlchemy, core models and hub.storage internals only.
 """
 
 from __future__ import annotations
@@ -9,24 +8,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from pydantic import TypeAdapter
-from sqlalchemy import Select, and_, bindparam, case, delete, select
+from sqlalchemy import Select, bindparam, case, select
 
-from hub.core.models import PartyRef, Tariff, TariffElement, Token, TokenType, WhitelistType
-from hub.storage.base import (
-    JSON_OBJECT,
-    SqlRepository,
-    dump_json,
-    key,
-    page,
-    party_columns,
-    party_of,
-    upsert,
-)
+from hub.core.models import PartyRef, Token, TokenType, WhitelistType
+from hub.storage.base import SqlRepository, key, page, party_columns, party_of, upsert
 from hub.storage.cache import is_missing
-from hub.storage.tables import tariffs, tokens
-
-_ELEMENTS: TypeAdapter[tuple[TariffElement, ...]] = TypeAdapter(tuple[TariffElement, ...])
+from hub.storage.tables import tokens
 
 _t = tokens.c
 _RFID_FIRST = case((_t.type == TokenType.RFID.value, 0), else_=1)
@@ -45,12 +32,6 @@ def _token_lookup(by_party: bool, by_type: bool) -> Select[Any]:
 
 _GET_TOKEN = {(p, t): _token_lookup(p, t) for p in (False, True) for t in (False, True)}
 _TOKEN_ORDER = (_t.last_updated, _t.party_key, _t.uid, _t.type)
-
-_f = tariffs.c
-_TARIFF_PK = and_(_f.party_key == bindparam("party_key"), _f.id_key == bindparam("id_key"))
-_GET_TARIFF = select(tariffs).where(_TARIFF_PK)
-_DELETE_TARIFF = delete(tariffs).where(_TARIFF_PK)
-_TARIFF_ORDER = (_f.last_updated, _f.id, _f.party_key)
 
 
 def from_core_token(token: Token) -> dict[str, Any]:
@@ -126,68 +107,3 @@ class SqlTokenRepository(SqlRepository):
             statement = statement.where(_t.party_key == party.key())
         statement = page(statement.order_by(*_TOKEN_ORDER), offset, limit)
         return [to_core_token(row) for row in await self._tx.read(statement)]
-
-
-def from_core_tariff(tariff: Tariff) -> dict[str, Any]:
-    return {
-        **party_columns(tariff.party),
-        "id_key": key(tariff.id),
-        "id": tariff.id,
-        "currency": tariff.currency,
-        "elements_json": dump_json(_ELEMENTS, tariff.elements),
-        "type": tariff.type,
-        "min_price_excl_vat": tariff.min_price_excl_vat,
-        "max_price_excl_vat": tariff.max_price_excl_vat,
-        "start_date_time": tariff.start_date_time,
-        "end_date_time": tariff.end_date_time,
-        "source_json": None if tariff.source is None else dump_json(JSON_OBJECT, tariff.source),
-        "last_updated": tariff.last_updated,
-    }
-
-
-def to_core_tariff(row: Any) -> Tariff:
-    return Tariff(
-        id=row.id,
-        party=party_of(row),
-        currency=row.currency,
-        elements=_ELEMENTS.validate_json(row.elements_json),
-        type=row.type,
-        min_price_excl_vat=row.min_price_excl_vat,
-        max_price_excl_vat=row.max_price_excl_vat,
-        start_date_time=row.start_date_time,
-        end_date_time=row.end_date_time,
-        source=None if row.source_json is None else JSON_OBJECT.validate_json(row.source_json),
-        last_updated=row.last_updated,
-    )
-
-
-class SqlTariffRepository(SqlRepository):
-    __slots__ = ()
-
-    async def get(self, party: PartyRef, tariff_id: str) -> Tariff | None:
-        tx = self._tx
-        cache_key = ("tariff", (party.key(), key(tariff_id)))
-        hit = tx.cached(cache_key)
-        if not is_missing(hit):
-            return hit  # type: ignore[no-any-return]
-        generation = tx.cache_generation
-        row = (await tx.read(_GET_TARIFF, {"party_key": party.key(), "id_key": key(tariff_id)})).first()
-        tariff = None if row is None else to_core_tariff(row)
-        tx.fill_cache(cache_key, tariff, generation)
-        return tariff
-
-    async def put(self, tariff: Tariff) -> None:
-        self._tx.stage(("tariff", (tariff.party.key(), key(tariff.id))))
-        await self._tx.write(upsert(tariffs, self._dialect), from_core_tariff(tariff), staged=True)
-
-    async def delete(self, party: PartyRef, tariff_id: str) -> None:
-        self._tx.stage(("tariff", (party.key(), key(tariff_id))))
-        await self._tx.write(
-            _DELETE_TARIFF, {"party_key": party.key(), "id_key": key(tariff_id)}, staged=True
-        )
-
-    async def list(self, party: PartyRef | None = None) -> Sequence[Tariff]:
-        statement = select(tariffs)
-        if party is not None:
-            statement = statement.where(_f.party_key == party.key())
-        return [to_core_tariff(row) for row in await self._tx.read(statement.order_by(*_TARIFF_ORDER))]

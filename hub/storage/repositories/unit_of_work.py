@@ -10,6 +10,7 @@ from typing import Self
 
 from hub.core.ports import (
     AlarmRepository,
+    CdrRatingRepository,
     CdrRepository,
     CommandRepository,
     LocationRepository,
@@ -31,9 +32,11 @@ from hub.storage.repositories.commands import SqlCommandRepository
 from hub.storage.repositories.locations import SqlLocationRepository
 from hub.storage.repositories.parties import SqlPartyRepository, SqlStationRepository
 from hub.storage.repositories.platforms import SqlPlatformRepository
+from hub.storage.repositories.ratings import SqlCdrRatingRepository
 from hub.storage.repositories.records import SqlPartnerRecordRepository
 from hub.storage.repositories.sessions import SqlSessionRepository
-from hub.storage.repositories.tokens import SqlTariffRepository, SqlTokenRepository
+from hub.storage.repositories.tariffs import SqlTariffRepository
+from hub.storage.repositories.tokens import SqlTokenRepository
 from hub.storage.secrets import TokenCipher
 
 
@@ -51,6 +54,7 @@ class SqlUnitOfWork:
         "outbox",
         "parties",
         "platforms",
+        "ratings",
         "records",
         "sessions",
         "stations",
@@ -73,6 +77,7 @@ class SqlUnitOfWork:
         self.outbox: OutboxRepository = SqlOutboxRepository(tx)
         self.platforms: PlatformRepository = SqlPlatformRepository(tx, cipher)
         self.records: PartnerRecordRepository = SqlPartnerRecordRepository(tx)
+        self.ratings: CdrRatingRepository = SqlCdrRatingRepository(tx)
 
     async def __aenter__(self) -> Self:
         return self

@@ -18,13 +18,13 @@ import structlog
 
 from hub.core.errors import InvalidRequestError
 from hub.core.errors import NotFoundError as CoreNotFoundError
-from hub.core.models import PartnerRecord, PartyRef
+from hub.core.models import PartnerRecord, PartyRef, Role
 from ocpi_modules.common import json as ocpi_json
 from ocpi_modules.common.datetimes import parse_datetime
 from ocpi_modules.common.errors import InvalidParametersError, NotFoundError, UnknownLocationError
 from ocpi_modules.common.runtime import OcpiRuntime
 from ocpi_modules.common.validation import Findings
-from ocpi_modules.v2_2_1.cdrs import check_cdr
+from ocpi_modules.v2_2_1.cdrs import check_cdr, to_core_cdr
 from ocpi_modules.v2_2_1.locations import check_location, merge_location, put_connector, put_evse
 from ocpi_modules.v2_2_1.sessions import check_session, merge_session
 from ocpi_modules.v2_2_1.tariffs import check_tariff
@@ -366,7 +366,8 @@ def cdr_id(obj: Mapping[str, Any]) -> str:
 
 async def post_cdr(rt: OcpiRuntime, party: PartyRef, body: dict[str, Any], findings: Findings) -> Outcome:
     """Store a CDR once per (country_code, party_id, id): an identical re-POST is UNCHANGED (answered like
-    the first), the same key with other content is 2001 and logged as an alert (CD-13)."""
+    the first), the same key with other content is 2001 and logged as an alert (CD-13). A new CDR is then
+    rated for our eMSP (its CPO price beside our customer tariff's price)."""
     object_id = cdr_id(body)
     async with locked(rt, CDRS, party, object_id):
         existing = await rt.core.records.get(CDRS, party, object_id)
@@ -375,7 +376,39 @@ async def post_cdr(rt: OcpiRuntime, party: PartyRef, body: dict[str, Any], findi
             raise InvalidParametersError(
                 f"CDR {object_id} was already received with different content", http_status=200
             )
-        return await _save(rt, CDRS, party, object_id, body, existing, findings, check_cdr)
+        outcome = await _save(rt, CDRS, party, object_id, body, existing, findings, check_cdr)
+        if outcome is Outcome.CREATED:
+            await _rate_cdr(rt, party, body)
+        return outcome
+
+
+async def _rate_cdr(rt: OcpiRuntime, party: PartyRef, body: dict[str, Any]) -> None:
+    """Re-rate a stored CDR. The CDR is kept whatever happens here: a CDR we cannot rate (unmappable,
+    unpriceable periods, a storage hiccup) must not make the CPO resend it, so the failure is logged for the
+    operator (`python -m hub emsp cdrs` then lacks it) and the POST still succeeds."""
+    try:
+        cdr = to_core_cdr(body, default_party=party)
+        emsp = _receiving_emsp(rt, cdr.token_party)
+        if emsp is None:
+            log.info("cdr_not_rated", party=str(party), cdr_id=cdr.id, reason="the token is not our eMSP's")
+            return
+        time_zone: str | None = None
+        if cdr.location_id is not None:
+            location = await rt.core.records.get(LOCATIONS, cdr.party, cdr.location_id)
+            zone = location.data.get("time_zone") if location is not None else None
+            time_zone = zone if isinstance(zone, str) and zone else None
+        await rt.core.ratings.rate(cdr, emsp, time_zone)
+    except Exception:  # deliberately broad: see the docstring
+        log.exception("cdr_rating_failed", party=str(party), cdr_id=body.get("id"))
+
+
+def _receiving_emsp(rt: OcpiRuntime, token_party: PartyRef | None) -> PartyRef | None:
+    """Our eMSP that owns the CDR's token (CdrToken country_code/party_id); without them, our only eMSP."""
+    if token_party is not None:
+        hosted = rt.config.hosted_party(token_party)
+        return hosted.ref if hosted is not None and hosted.role is Role.EMSP else None
+    emsps = rt.config.hosted_by_role(Role.EMSP)
+    return emsps[0].ref if len(emsps) == 1 else None
 
 
 async def get_cdr(rt: OcpiRuntime, party: PartyRef, object_id: str) -> dict[str, Any] | None:

@@ -158,7 +158,7 @@ def test_from_core_tariff_without_source_builds_the_object() -> None:
     tariff = a_tariff().model_copy(update={"source": None})
     data = wire(from_core_tariff(tariff))
     assert check_tariff(data) == []
-    assert data["min_price"] == {"excl_vat": Decimal("0.50")}
+    assert data["min_price"] == {"excl_vat": Decimal("0.50"), "incl_vat": Decimal("0.61")}
     assert data["elements"][1] == {
         "price_components": [{"type": "PARKING_TIME", "price": Decimal("6.00"), "vat": 21, "step_size": 60}],
         "restrictions": fixture("examples/tariff_put.json")["elements"][1]["restrictions"],
@@ -197,7 +197,7 @@ def component(**change: object) -> dict[str, object]:
         ({"currency": "EURO"}, "currency"),
         (component(type="KWH"), f"{FIRST}.type"),
         (component(price=-1), f"{FIRST}.price"),
-        (component(step_size=0), f"{FIRST}.step_size"),
+        (component(step_size=-1), f"{FIRST}.step_size"),
         (component(vat="high"), f"{FIRST}.vat"),
         ({"start_date_time": "soon"}, "start_date_time"),
     ],
