@@ -53,6 +53,7 @@ from aiohttp import web
 
 from hub.ocpp.simulator import OCPP16, SimulatedStation, percentile
 from ocpi_modules.common.auth import authorization_header
+from tests.bench.common import cpu_model, write_json
 from tests.bench.http_load import LoadResult, build_request, closed_loop
 from tests.bench.ocpi_peer import BenchPeer, Push
 
@@ -80,12 +81,7 @@ STATUS_CYCLE = (
 
 
 def machine_line() -> str:
-    model = "unknown CPU"
-    with contextlib.suppress(OSError), open("/proc/cpuinfo", encoding="utf-8") as handle:
-        for line in handle:
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
+    model = cpu_model()
     return (
         f"os.cpu_count()={os.cpu_count()}, {model}; Python {platform.python_version()}, "
         f"aiohttp {version('aiohttp')}; {platform.system()} {platform.release()}"
@@ -705,12 +701,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(f"load average before: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
     results = asyncio.run(main_async(args))
-    if args.json_path:
-        text = json.dumps(results, indent=2)
-        if args.json_path == "-":
-            print(text)
-        else:
-            Path(args.json_path).write_text(text + "\n", encoding="utf-8")
+    write_json(results, args.json_path)
     return 0
 
 

@@ -40,6 +40,7 @@ from typing import Any
 import aiohttp
 
 from hub.ocpp.simulator import OCPP16, SimulatedStation, percentile, station_ids
+from tests.bench.common import cpu_model
 
 REPO = Path(__file__).resolve().parents[2]
 SERVER_CPU = 0
@@ -54,12 +55,7 @@ STATIONS_PER_LOCATION = 10  # a site with a few stations; every status change re
 
 
 def machine_line() -> str:
-    model = "unknown CPU"
-    with contextlib.suppress(OSError), open("/proc/cpuinfo", encoding="utf-8") as handle:
-        for line in handle:
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
+    model = cpu_model()
     return (
         f"machine: {os.cpu_count()} CPUs (nproc), {model}; Python {platform.python_version()}, "
         f"aiohttp {version('aiohttp')}, ocpp {version('ocpp')}; {platform.system()} {platform.release()}"

@@ -22,8 +22,6 @@ Python engine over these models pays.
 from __future__ import annotations
 
 import argparse
-import contextlib
-import json
 import os
 import platform
 import random
@@ -33,7 +31,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 from hub.core.models import (
@@ -47,6 +44,7 @@ from hub.core.models import (
     TariffElement,
 )
 from hub.core.pricing import TariffEngine, validate_periods
+from tests.bench.common import cpu_model, write_json
 
 TARGET_PER_S = 20_000
 WARMUP_S = 1.0
@@ -57,12 +55,7 @@ WEEK_START = datetime(2026, 3, 2, tzinfo=UTC)  # a Monday; a week of starts cros
 
 
 def machine_line() -> str:
-    model = "unknown CPU"
-    with contextlib.suppress(OSError), open("/proc/cpuinfo", encoding="utf-8") as handle:
-        for line in handle:
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
+    model = cpu_model()
     return (
         f"os.cpu_count()={os.cpu_count()}, {model}; Python {platform.python_version()}; {platform.system()}"
     )
@@ -223,12 +216,7 @@ def main(argv: list[str] | None = None) -> int:
     per_s = results["engine"]["cdrs_per_s"]
     verdict = "meets" if per_s >= TARGET_PER_S else "below"
     print(f"\nengine: {per_s:,.0f} CDRs/s {verdict} the target of {TARGET_PER_S:,}/s on one core")
-    if args.json_path:
-        text = json.dumps(results, indent=2)
-        if args.json_path == "-":
-            print(text)
-        else:
-            Path(args.json_path).write_text(text + "\n", encoding="utf-8")
+    write_json(results, args.json_path)
     return 0
 
 

@@ -25,6 +25,7 @@ from hub.settings import Settings, SettingsError
 from tests.conftest import CP001_PASSWORD, RunningHub
 from tests.fakes.ocpi_partner import FakePartner, bind_public_url, welcomed
 from tests.fakes.ocpi_partner.connected import connect_platform
+from tests.fakes.ocpi_partner.objects import a_cdr_location
 from tests.unit.core_kit import make_kit
 
 ADMIN_TOKEN = "admin-secret-credit-and-rating"
@@ -123,19 +124,7 @@ def a_partner_cdr(cdr_id: str, location_id: str, **overrides: Any) -> dict[str, 
             "contract_id": "NL-MSP-C12345678-X",
         },
         "auth_method": "WHITELIST",
-        "cdr_location": {
-            "id": location_id,
-            "address": "Hauptstrasse 1",
-            "city": "Berlin",
-            "country": "DEU",
-            "coordinates": {"latitude": "52.52000", "longitude": "13.40500"},
-            "evse_uid": "EVSE-1",
-            "evse_id": "DE*CPX*E1",
-            "connector_id": "1",
-            "connector_standard": "IEC_62196_T2",
-            "connector_format": "SOCKET",
-            "connector_power_type": "AC_3_PHASE",
-        },
+        "cdr_location": a_cdr_location(location_id),
         "currency": "EUR",
         "charging_periods": [{"start_date_time": T1, "dimensions": [{"type": "ENERGY", "volume": 12.5}]}],
         "total_cost": {"excl_vat": 5.13, "incl_vat": 6.21},

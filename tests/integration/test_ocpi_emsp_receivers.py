@@ -16,6 +16,7 @@ from hub.core.models import PartyRef
 from tests.conftest import RunningHub
 from tests.fakes.ocpi_partner import FakePartner, HubClient, bind_public_url
 from tests.fakes.ocpi_partner.connected import connect_platform
+from tests.fakes.ocpi_partner.objects import a_cdr_location
 
 PARTNER_TOKEN = "partner-to-hub-token-receivers"
 HUB_TOKEN = "hub-to-partner-token-receivers"
@@ -121,19 +122,7 @@ def a_cdr(cdr_id: str = "CDR-1", **overrides: Any) -> dict[str, Any]:
         "session_id": "SES-1",
         "cdr_token": a_session()["cdr_token"],
         "auth_method": "WHITELIST",
-        "cdr_location": {
-            "id": "LOC-1",
-            "address": "Hauptstrasse 1",
-            "city": "Berlin",
-            "country": "DEU",
-            "coordinates": {"latitude": "52.52000", "longitude": "13.40500"},
-            "evse_uid": "EVSE-1",
-            "evse_id": "DE*CPX*E1",
-            "connector_id": "1",
-            "connector_standard": "IEC_62196_T2",
-            "connector_format": "SOCKET",
-            "connector_power_type": "AC_3_PHASE",
-        },
+        "cdr_location": a_cdr_location(),
         "currency": "EUR",
         "charging_periods": [a_period(T1, "12.5")],
         "total_cost": {"excl_vat": 5.13, "incl_vat": 6.21},

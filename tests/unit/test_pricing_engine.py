@@ -201,3 +201,58 @@ def test_trusted_builds_what_validation_builds_and_refuses_missing_fields() -> N
     del values["service_price"]
     with pytest.raises(TypeError, match="service_price"):
         trusted(CostLine, values)
+
+
+def with_vat(kind: PriceComponentType, price: str, vat: str) -> PriceComponent:
+    return PriceComponent(type=kind, price=Decimal(price), vat=Decimal(vat))
+
+
+def test_energy_metered_while_parked_is_billed() -> None:
+    tariff = a_tariff(element(ENERGY, "1.00"), element(PARKING, "1.00"))
+    start = datetime(2024, 5, 1, 12, tzinfo=UTC)
+    parked = ChargingPeriod(
+        start_date_time=start + timedelta(hours=1),
+        dimensions=(
+            Dimension(type=DimensionType.PARKING_TIME, volume=Decimal(1)),
+            Dimension(type=DimensionType.ENERGY, volume=Decimal("0.5")),
+        ),
+    )
+    cost = price(tariff, [charging(start, 60, "10"), parked], start + timedelta(hours=2)).cost
+
+    assert (cost.energy_excl_vat, cost.parking_excl_vat, cost.total_excl_vat) == (
+        Decimal("10.50"),
+        Decimal("1.00"),
+        Decimal("11.50"),
+    )
+
+
+@pytest.mark.parametrize(
+    ("bounds", "kwh", "total"),
+    [
+        ({"max_price_excl_vat": Decimal("0.2355")}, "1", "0.23"),
+        ({"min_price_excl_vat": Decimal("0.2345")}, "0.1", "0.24"),
+    ],
+)
+def test_bounds_finer_than_a_cent_are_respected_after_rounding(
+    bounds: dict[str, Decimal], kwh: str, total: str
+) -> None:
+    tariff = a_tariff(element(ENERGY, "1.00"), **bounds)
+    start = datetime(2024, 5, 1, 12, tzinfo=UTC)
+    assert price(
+        tariff, [charging(start, 60, kwh)], start + timedelta(hours=1)
+    ).cost.total_excl_vat == Decimal(total)
+
+
+def test_a_free_session_raised_to_the_min_price_gets_the_tariffs_vat() -> None:
+    tariff = a_tariff(
+        TariffElement(price_components=(with_vat(FLAT, "0.00", "20"), with_vat(ENERGY, "0.25", "20"))),
+        min_price_excl_vat=Decimal("0.50"),
+    )
+    start = datetime(2024, 5, 1, 12, tzinfo=UTC)
+    cost = price(tariff, [charging(start, 60, "0")], start + timedelta(hours=1)).cost
+
+    assert (cost.total_excl_vat, cost.total_incl_vat, cost.clamped) == (
+        Decimal("0.50"),
+        Decimal("0.60"),
+        "min_price",
+    )

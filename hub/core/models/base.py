@@ -5,6 +5,7 @@ Imports the standard library and pydantic only.
 
 from __future__ import annotations
 
+from collections.abc import KeysView
 from enum import StrEnum
 from typing import Any, TypeVar
 
@@ -22,12 +23,18 @@ class CoreModel(BaseModel):
 _M = TypeVar("_M", bound=BaseModel)
 
 
+_FIELDS: dict[type[BaseModel], KeysView[str]] = {}
+
+
 def trusted(cls: type[_M], values: dict[str, Any]) -> _M:
     """Build a model from values the caller guarantees valid, with every field given, skipping validation:
     for hot paths only (the tariff engine builds thousands per second). `model_construct` is slower
     than validating; this is a third of it. Missing or unknown fields are a programming error."""
-    if values.keys() != cls.model_fields.keys():
-        raise TypeError(f"{cls.__name__}: fields {sorted(values.keys() ^ cls.model_fields.keys())}")
+    fields = _FIELDS.get(cls)
+    if fields is None:
+        fields = _FIELDS[cls] = cls.model_fields.keys()
+    if values.keys() != fields:
+        raise TypeError(f"{cls.__name__}: fields {sorted(values.keys() ^ fields)}")
     model = cls.__new__(cls)
     object.__setattr__(model, "__dict__", values)
     object.__setattr__(model, "__pydantic_fields_set__", set(values))

@@ -11,7 +11,7 @@ import math
 from bisect import bisect_right
 from collections.abc import Sequence
 from datetime import datetime
-from decimal import Decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import structlog
@@ -62,10 +62,12 @@ _FLAT, _ENERGY, _TIME, _PARKING = (
     PriceComponentType.TIME,
     PriceComponentType.PARKING_TIME,
 )
-_TIME_DIMENSION = {CHARGING: DimensionType.TIME, PARKING: DimensionType.PARKING_TIME}
-_TIME_OF_KIND = (DimensionType.TIME, DimensionType.PARKING_TIME, DimensionType.RESERVATION_TIME)
-_D_ENERGY = DimensionType.ENERGY
-_LINE_DIMENSION = {CHARGING: CostDimension.TIME, PARKING: CostDimension.PARKING_TIME}
+_D_ENERGY, _D_TIME, _D_PARKING, _D_RESERVATION = (
+    DimensionType.ENERGY,
+    DimensionType.TIME,
+    DimensionType.PARKING_TIME,
+    DimensionType.RESERVATION_TIME,
+)
 
 
 class _Piece:
@@ -117,24 +119,18 @@ class _Run:
         self.surplus = ZERO  # step_size rounding, same unit
 
 
-def _kind(period: ChargingPeriod) -> int:
+def _kind_of(time: Decimal | None, parked: Decimal | None, reserved: Decimal | None) -> int:
     """Reservation, parking or charging, by the period's non-zero time volumes (zeros count as absent,
-    as validation reads them); a period whose volumes are all zero goes by the dimensions it lists."""
-    present = set()
-    positive = set()
-    for d in period.dimensions:
-        present.add(d.type)
-        if d.volume > 0:
-            positive.add(d.type)
-    types = positive if positive & _TIME_TYPES else present
-    if DimensionType.RESERVATION_TIME in types:
+    as validation reads them); a period whose time volumes are all zero goes by the ones it lists."""
+    charging = time is not None and time > 0
+    parking = parked is not None and parked > 0
+    if reserved is not None and reserved > 0:
         return RESERVATION
-    if DimensionType.PARKING_TIME in types and DimensionType.TIME not in types:
-        return PARKING
-    return CHARGING
-
-
-_TIME_TYPES = frozenset({DimensionType.TIME, DimensionType.PARKING_TIME, DimensionType.RESERVATION_TIME})
+    if charging or parking:
+        return PARKING if parking and not charging else CHARGING
+    if reserved is not None:
+        return RESERVATION
+    return PARKING if parked is not None and time is None else CHARGING
 
 
 def _first(period: ChargingPeriod, *kinds: DimensionType) -> Decimal | None:
@@ -152,38 +148,47 @@ def _us(moment: datetime) -> int:
 
 def _pieces(
     periods: Sequence[ChargingPeriod],
-    kinds: list[int],
     start: datetime,
     end: datetime,
-    ct: CompiledTariff,
+    ct: CompiledTariff | None,
     clock: LocalClock,
 ) -> list[_Piece]:
-    """The periods with their quantities, split at every moment where some restriction can change."""
+    """The periods with their quantities, split at every moment where some restriction of the tariff can
+    change (no tariff: not split)."""
     start_us = _us(start)
     end_us = _us(end)
     bounds = [_us(p.start_date_time) for p in periods]
     bounds.append(max(end_us, bounds[-1]))
     # Instants where a time-of-day, date or duration restriction may change, for the whole session.
-    time_cuts = clock.day_cuts(start_us, bounds[-1], ct.day_cuts) if ct.day_cuts else []
-    if ct.elapsed_cuts:
-        time_cuts = sorted({*time_cuts, *(start_us + c for c in ct.elapsed_cuts)})
-    kwh_cuts = ct.kwh_cuts
+    time_cuts: list[int] = []
+    kwh_cuts: tuple[Decimal, ...] = ()
+    has_power = False
+    if ct is not None:
+        time_cuts = clock.day_cuts(start_us, bounds[-1], ct.day_cuts) if ct.day_cuts else []
+        if ct.elapsed_cuts:
+            time_cuts = sorted({*time_cuts, *(start_us + c for c in ct.elapsed_cuts)})
+        kwh_cuts, has_power = ct.kwh_cuts, ct.has_power
     pieces: list[_Piece] = []
     kwh = ZERO
     for i, period in enumerate(periods):
         s, e = bounds[i], max(bounds[i + 1], bounds[i])
-        kind = kinds[i]
         energy = ZERO
-        hours: Decimal | None = None
+        time = parked = reserved = None
         for d in period.dimensions:
             kind_of = d.type
             if kind_of is _D_ENERGY:
                 energy += d.volume
-            elif kind_of is _TIME_OF_KIND[kind]:
-                hours = d.volume if hours is None else hours + d.volume
+            elif kind_of is _D_TIME:
+                time = d.volume
+            elif kind_of is _D_PARKING:
+                parked = d.volume
+            elif kind_of is _D_RESERVATION:
+                reserved = d.volume
+        kind = CHARGING if parked is None and reserved is None else _kind_of(time, parked, reserved)
+        hours = time if kind == CHARGING else parked if kind == PARKING else reserved
         seconds = (hours * SECONDS_PER_HOUR) if hours is not None else Decimal(e - s) / US_PER_SECOND
         current = power = None
-        if ct.has_power:
+        if has_power:
             if kind == CHARGING:
                 current = _first(
                     period, DimensionType.MAX_CURRENT, DimensionType.CURRENT, DimensionType.MIN_CURRENT
@@ -276,7 +281,7 @@ def _choices(
     elif piece.kind == CHARGING:
         found = tuple(_pick(ct.charging.get(k, ()), at) for k in (_FLAT, _ENERGY, _TIME))
     else:
-        found = (_pick(ct.charging.get(_FLAT, ()), at), _pick(ct.charging.get(_PARKING, ()), at))
+        found = tuple(_pick(ct.charging.get(k, ()), at) for k in (_FLAT, _ENERGY, _PARKING))
     if len(ct.memo) >= _MEMO_LIMIT:
         ct.memo.clear()
     ct.memo[key] = found
@@ -349,8 +354,10 @@ def _select(
             lines.add(CostDimension.ENERGY, energy, _ENERGY, piece, piece.energy)
             lines.add(CostDimension.TIME, time, _TIME, piece, piece.seconds)
         elif piece.kind == PARKING:
-            fee, parking = chosen
+            fee, energy, parking = chosen
             lines.fee(CostDimension.FLAT, fee, piece)
+            # Energy a meter still counts while parked is energy consumed: it is billed like any other.
+            lines.add(CostDimension.ENERGY, energy, _ENERGY, piece, piece.energy)
             lines.add(CostDimension.PARKING_TIME, parking, _PARKING, piece, piece.seconds)
         else:
             fee, time = chosen
@@ -455,10 +462,9 @@ class TariffEngine:
             return self._unpriced(periods, currency or "EUR", start, end)
         ct = compiled(tariff)
         clock = LocalClock.of(_zone(time_zone))
-        kinds = [_kind(p) for p in periods]
+        pieces = _pieces(periods, start, end, ct, clock)
         if reservation_expired is None:
-            reservation_expired = RESERVATION in kinds and all(k == RESERVATION for k in kinds)
-        pieces = _pieces(periods, kinds, start, end, ct, clock)
+            reservation_expired = all(piece.kind == RESERVATION for piece in pieces)
         lines = _select(pieces, ct, clock, _us(start), reservation_expired)
         _apply_steps(lines.runs)
         cost = self._cost(tariff, lines.runs, pieces)
@@ -467,6 +473,8 @@ class TariffEngine:
     def _cost(self, tariff: Tariff, runs: list[_Run], pieces: list[_Piece]) -> CdrCost:
         currency = tariff.currency
         policy = self.policy
+        round_money = policy.rounder(currency)
+        per_line = policy.scope == "line"
         excl: dict[str, Decimal] = dict.fromkeys(("fixed", "energy", "time", "parking", "reservation"), ZERO)
         incl = dict(excl)
         has_vat = False
@@ -483,7 +491,7 @@ class TariffEngine:
             else:  # seconds → hours, divided once at the end so halves of a cent stay exact
                 exact = billed * component.price / SECONDS_PER_HOUR
                 consumed, billed_unit = run.consumed / SECONDS_PER_HOUR, billed / SECONDS_PER_HOUR
-            amount = policy.round_line(exact, currency)
+            amount = round_money(exact) if per_line else exact
             with_vat = None
             if component.vat is not None:
                 has_vat = True
@@ -509,23 +517,18 @@ class TariffEngine:
                     ),
                 )
             )
-        total_excl = policy.round(sum(excl.values(), ZERO), currency)
+        total_excl = round_money(sum(excl.values(), ZERO))
         total_incl = sum(incl.values(), ZERO) if has_vat else None
-        clamped_excl, clamped_incl, clamped = _clamp(tariff, total_excl, total_incl)
+        rates = {run.component.vat for run in runs}
+        clamped_excl, clamped_incl, clamped = _clamp(
+            tariff, total_excl, total_incl, policy.quantum(currency), rates.pop() if len(rates) == 1 else None
+        )
         if clamped_incl is not None:
-            clamped_incl = policy.round(clamped_incl, currency)
-        energy = charging = parking = reserved = ZERO
-        for piece in pieces:
-            energy += piece.energy
-            if piece.kind == CHARGING:
-                charging += piece.seconds
-            elif piece.kind == PARKING:
-                parking += piece.seconds
-            else:
-                reserved += piece.seconds
+            clamped_incl = round_money(clamped_incl)
+        energy, charging, parking, reserved = _quantities(pieces)
 
         def sub(key: str) -> tuple[Decimal, Decimal | None]:
-            return policy.round(excl[key], currency), policy.round(incl[key], currency) if has_vat else None
+            return round_money(excl[key]), round_money(incl[key]) if has_vat else None
 
         fixed, energy_cost, time_cost, parking_cost, reservation_cost = (
             sub(k) for k in ("fixed", "energy", "time", "parking", "reservation")
@@ -534,7 +537,7 @@ class TariffEngine:
             CdrCost,
             dict(
                 currency=currency,
-                total_excl_vat=policy.round(clamped_excl, currency),
+                total_excl_vat=round_money(clamped_excl),
                 total_incl_vat=clamped_incl,
                 fixed_excl_vat=fixed[0],
                 energy_excl_vat=energy_cost[0],
@@ -559,23 +562,7 @@ class TariffEngine:
         self, periods: Sequence[ChargingPeriod], currency: str, start: datetime, end: datetime
     ) -> PricedSession:
         zero = self.policy.round(ZERO, currency)
-        energy = charging = parking = reserved = ZERO
-        for i, period in enumerate(periods):
-            kind = _kind(period)
-            following = periods[i + 1].start_date_time if i + 1 < len(periods) else end
-            volume = _first(period, _TIME_DIMENSION.get(kind, DimensionType.RESERVATION_TIME))
-            seconds = (
-                volume * SECONDS_PER_HOUR
-                if volume is not None
-                else Decimal(utc_us(following) - utc_us(period.start_date_time)) / US_PER_SECOND
-            )
-            energy += _first(period, DimensionType.ENERGY) or ZERO
-            if kind == CHARGING:
-                charging += seconds
-            elif kind == PARKING:
-                parking += seconds
-            else:
-                reserved += seconds
+        energy, charging, parking, reserved = _quantities(_pieces(periods, start, end, None, UTC_CLOCK))
         cost = CdrCost(
             currency=currency,
             total_excl_vat=zero,
@@ -585,12 +572,26 @@ class TariffEngine:
             time_excl_vat=zero,
             parking_excl_vat=zero,
             reservation_excl_vat=zero,
-            total_energy_kwh=energy,
+            total_energy_kwh=energy.quantize(MICRO_WH),
             total_time_hours=_hours(charging + parking),
             total_parking_time_hours=_hours(parking),
             total_reservation_time_hours=_hours(reserved),
         )
         return PricedSession(cost=cost, periods=tuple(periods))
+
+
+def _quantities(pieces: list[_Piece]) -> tuple[Decimal, Decimal, Decimal, Decimal]:
+    """Energy (kWh) and charging, parking and reservation time (s) consumed, as the CDR reports them."""
+    energy = charging = parking = reserved = ZERO
+    for piece in pieces:
+        energy += piece.energy
+        if piece.kind == CHARGING:
+            charging += piece.seconds
+        elif piece.kind == PARKING:
+            parking += piece.seconds
+        else:
+            reserved += piece.seconds
+    return energy, charging, parking, reserved
 
 
 HOURS_QUANTUM = Decimal("1e-10")
@@ -601,27 +602,48 @@ def _hours(seconds: Decimal) -> Decimal:
     return (seconds.quantize(MILLISECOND) / SECONDS_PER_HOUR).quantize(HOURS_QUANTUM)
 
 
-def _clamp(tariff: Tariff, excl: Decimal, incl: Decimal | None) -> tuple[Decimal, Decimal | None, str | None]:
-    """min_price/max_price bound the excl. and incl. totals independently (TA-13). A bound without an incl.
-    value scales the incl. total by the same ratio as the excl. one."""
+def _clamp(
+    tariff: Tariff, excl: Decimal, incl: Decimal | None, quantum: Decimal, single_rate: Decimal | None
+) -> tuple[Decimal, Decimal | None, str | None]:
+    """min_price/max_price bound the excl. and incl. totals independently (TA-13). Bounds finer than the
+    currency's unit are rounded inwards (a min up, a max down) so the rounded total still respects them.
+    A bound without an incl. value scales the incl. total by the same ratio as the excl. one, or applies
+    the session's only VAT rate when the unbounded total was zero."""
     clamped = None
     new_excl = excl
-    if tariff.min_price_excl_vat is not None and excl < tariff.min_price_excl_vat:
-        new_excl, clamped = tariff.min_price_excl_vat, "min_price"
-    if tariff.max_price_excl_vat is not None and excl > tariff.max_price_excl_vat:
-        new_excl, clamped = tariff.max_price_excl_vat, "max_price"
+    low, high = (
+        _bound(tariff.min_price_excl_vat, quantum, up=True),
+        _bound(tariff.max_price_excl_vat, quantum),
+    )
+    if low is not None and excl < low:
+        new_excl, clamped = low, "min_price"
+    if high is not None and excl > high:
+        new_excl, clamped = high, "max_price"
     if incl is None:
         return new_excl, None, clamped
     new_incl = incl
-    if tariff.min_price_incl_vat is not None and incl < tariff.min_price_incl_vat:
-        new_incl, clamped = tariff.min_price_incl_vat, clamped or "min_price"
-    elif tariff.max_price_incl_vat is not None and incl > tariff.max_price_incl_vat:
-        new_incl, clamped = tariff.max_price_incl_vat, clamped or "max_price"
+    low, high = (
+        _bound(tariff.min_price_incl_vat, quantum, up=True),
+        _bound(tariff.max_price_incl_vat, quantum),
+    )
+    if low is not None and incl < low:
+        new_incl, clamped = low, clamped or "min_price"
+    elif high is not None and incl > high:
+        new_incl, clamped = high, clamped or "max_price"
     elif new_excl != excl:
         bound = tariff.min_price_incl_vat if clamped == "min_price" else tariff.max_price_incl_vat
         if bound is None:
-            new_incl = incl * new_excl / excl if excl > 0 else new_excl
+            if excl > 0:
+                new_incl = incl * new_excl / excl
+            else:
+                new_incl = new_excl * (ONE + single_rate / HUNDRED) if single_rate is not None else new_excl
     return new_excl, new_incl, clamped
+
+
+def _bound(value: Decimal | None, quantum: Decimal, up: bool = False) -> Decimal | None:
+    if value is None:
+        return None
+    return value.quantize(quantum, rounding=ROUND_CEILING if up else ROUND_FLOOR)
 
 
 def _split_periods(pieces: list[_Piece]) -> tuple[ChargingPeriod, ...]:
@@ -654,6 +676,9 @@ def _split_periods(pieces: list[_Piece]) -> tuple[ChargingPeriod, ...]:
             )
         )
     return tuple(result)
+
+
+UTC_CLOCK = LocalClock.of(ZoneInfo("UTC"))
 
 
 def _zone(name: str) -> ZoneInfo:

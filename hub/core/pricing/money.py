@@ -6,6 +6,7 @@ the default here. Imports the standard library only.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import (
     ROUND_CEILING,
@@ -72,6 +73,11 @@ class RoundingPolicy:
 
     def round(self, amount: Decimal, currency: str) -> Decimal:
         return amount.quantize(self.quantum(currency), rounding=ROUNDING_MODES[self.mode])
+
+    def rounder(self, currency: str) -> Callable[[Decimal], Decimal]:
+        """`round` for one currency, looked up once (the engine rounds every line and total with it)."""
+        quantum, mode = self.quantum(currency), ROUNDING_MODES[self.mode]
+        return lambda amount: amount.quantize(quantum, rounding=mode)
 
     def round_line(self, amount: Decimal, currency: str) -> Decimal:
         return self.round(amount, currency) if self.scope == "line" else amount

@@ -18,8 +18,9 @@ unrestricted one (only identical restrictions are refused). "24:00" is refused (
 Period rules: at least one period; aware datetimes; end not before start; the first period not before
 the session start, none after its end, none before the previous one (equal start times, i.e. empty
 periods, are kept: stations repeat timestamps); the volumes the engine reads (ENERGY, the three times,
-current and power) finite and >= 0, each at most once per period; STATE_OF_CHARGE and ENERGY_IMPORT/
-EXPORT (session-only, CD-08) are not read. A period cannot hold both TIME and PARKING_TIME > 0 (the
+current and power) >= 0 and, except current and power, finite (an infinite current prices nothing
+wrong), each at most once per period; STATE_OF_CHARGE and ENERGY_IMPORT/EXPORT (session-only, CD-08)
+are not read. A period cannot hold both TIME and PARKING_TIME > 0 (the
 engine could not tell which part was charging) nor RESERVATION_TIME > 0 with charging, parking or
 energy (a reservation ends when charging starts); no reservation period follows charging or parking.
 The time volumes together may not exceed the periods' span by more than a minute (CPOs round hours to
@@ -246,9 +247,10 @@ def _restriction_key(values: dict[str, Any]) -> frozenset[tuple[str, Any]]:
 def validate_periods(periods: Sequence[ChargingPeriod], start: datetime, end: datetime) -> None:
     """Raise InvalidRequestError for charging periods no tariff can price; see the module docstring.
 
-    Runs on every priced session: one pass with identity tests and one sign test per dimension; a
-    period that fails is examined again by `_dimension_problem` to name the field. Infinite volumes (only
-    possible through model_construct, pydantic refuses them) are caught in the session's sums."""
+    Runs on every priced session, so the pass is flat: identity tests per dimension, sign tests per period
+    on the non-zero volumes only; a period that looks wrong is examined again by `_explain` to name the
+    field. NaN volumes raise InvalidOperation in a comparison and infinite ones show in the session's
+    sums (both only through model_construct: pydantic refuses them)."""
     if start.tzinfo is None:
         raise _fail("start_date_time", "not time-zone aware")
     if end.tzinfo is None:
@@ -262,86 +264,103 @@ def validate_periods(periods: Sequence[ChargingPeriod], start: datetime, end: da
         raise _fail("charging_periods[0].start_date_time", "before the session start")
     hours = kwh = ZERO
     charged = False
-    for i, period in enumerate(periods):
-        moment = period.start_date_time
-        if moment < previous:
-            raise _fail(f"charging_periods[{i}].start_date_time", "before the previous period")
-        previous = moment
-        energy = time = parking = reserved = None
-        limits: list[DimensionType] | None = None
-        suspect = False
-        try:
+    try:
+        for i, period in enumerate(periods):
+            moment = period.start_date_time
+            if moment < previous:
+                raise _fail(f"charging_periods[{i}].start_date_time", "before the previous period")
+            previous = moment
+            energy = time = parking = reserved = None
+            limits: list[DimensionType] | None = None
+            suspect = False
             for dimension in period.dimensions:
                 kind = dimension.type
-                volume = dimension.volume
                 if kind is _ENERGY:
-                    suspect |= energy is not None
-                    energy = volume
+                    if energy is not None:
+                        suspect = True
+                    energy = dimension.volume
                 elif kind is _TIME:
-                    suspect |= time is not None
-                    time = volume
+                    if time is not None:
+                        suspect = True
+                    time = dimension.volume
                 elif kind is _PARKING:
-                    suspect |= parking is not None
-                    parking = volume
+                    if parking is not None:
+                        suspect = True
+                    parking = dimension.volume
                 elif kind is _RESERVATION:
-                    suspect |= reserved is not None
-                    reserved = volume
+                    if reserved is not None:
+                        suspect = True
+                    reserved = dimension.volume
                 elif kind in _LIMITS:
-                    if limits is None:
-                        limits = [kind]
-                    else:
-                        suspect |= kind in limits
-                        limits.append(kind)
-                else:
-                    continue
-                if volume < ZERO:
+                    if dimension.volume < ZERO or (limits is not None and kind in limits):
+                        suspect = True
+                    limits = [kind] if limits is None else [*limits, kind]
+            # Zero volumes are falsy and count as absent; negative ones are truthy and get checked.
+            if time:
+                if parking or reserved or time < ZERO:
                     suspect = True
-        except InvalidOperation:  # NaN
-            suspect = True
-        if suspect:
+                hours += time
+                charged = True
+            elif parking:
+                if reserved or parking < ZERO:
+                    suspect = True
+                hours += parking
+                charged = True
+            elif reserved:
+                if charged or energy or reserved < ZERO:
+                    suspect = True
+                hours += reserved
+            if energy:
+                if energy < ZERO:
+                    suspect = True
+                kwh += energy
+            if suspect:
+                _explain(i, period, charged)
+    except InvalidOperation:  # a NaN volume
+        for i, period in enumerate(periods):
             _check_dimensions(i, period)
-        if time and parking:  # zero (or absent) volumes are falsy
-            raise _fail(
-                f"charging_periods[{i}].dimensions",
-                "both TIME and PARKING_TIME: split the period where charging stops",
-            )
-        if reserved:
-            if time or parking or energy:
-                raise _fail(
-                    f"charging_periods[{i}].dimensions",
-                    "RESERVATION_TIME with charging, parking or energy: "
-                    "a reservation ends when charging starts",
-                )
-            if charged:
-                raise _fail(f"charging_periods[{i}]", "a reservation period after charging or parking")
-            hours += reserved
-        elif time or parking:
-            charged = True
-            hours += time or parking  # type: ignore[operator]
-        if energy:
-            kwh += energy
+        raise
     if previous > end:
         raise _fail(f"charging_periods[{len(periods) - 1}].start_date_time", "after the session end")
-    if not (hours.is_finite() and kwh.is_finite()):  # an infinite current or power prices nothing wrong
+    if not (hours.is_finite() and kwh.is_finite()):
         for i, period in enumerate(periods):
-            _check_dimensions(i, period, finite=True)
+            _check_dimensions(i, period)
     span = (end - first).total_seconds()
-    if hours and hours > Decimal(span) / 3600 + _SLACK_HOURS:
+    if hours > Decimal(span) / 3600 + _SLACK_HOURS:
         raise _fail(
             "charging_periods",
             f"{hours} h of charging, parking and reservation time in {span / 3600:.3f} h of periods",
         )
 
 
-def _check_dimensions(i: int, period: ChargingPeriod, finite: bool = False) -> None:
-    """The slow path: name the dimension that is negative, not a number or repeated."""
+def _explain(i: int, period: ChargingPeriod, after_charging: bool) -> None:
+    """The slow path for a period that failed the fast checks: raise naming the field."""
+    _check_dimensions(i, period)
+    volumes = {d.type: d.volume for d in period.dimensions}
+    time, parking, reserved = (volumes.get(kind, ZERO) > ZERO for kind in (_TIME, _PARKING, _RESERVATION))
+    if time and parking:
+        raise _fail(
+            f"charging_periods[{i}].dimensions",
+            "both TIME and PARKING_TIME: split the period where charging stops",
+        )
+    if reserved and (time or parking or volumes.get(_ENERGY, ZERO) > ZERO):
+        raise _fail(
+            f"charging_periods[{i}].dimensions",
+            "RESERVATION_TIME with charging, parking or energy: a reservation ends when charging starts",
+        )
+    if reserved and after_charging:
+        raise _fail(f"charging_periods[{i}]", "a reservation period after charging or parking")
+
+
+def _check_dimensions(i: int, period: ChargingPeriod) -> None:
+    """Name the dimension the engine reads that is negative, not finite, or given twice."""
     seen: set[DimensionType] = set()
     for k, dimension in enumerate(period.dimensions):
         kind = dimension.type
         if kind not in _READ:
             continue
         volume = dimension.volume
-        if volume.is_nan() or volume < ZERO or (finite and not volume.is_finite()):
+        if not volume.is_finite() or volume < ZERO:
             raise _fail(
                 f"charging_periods[{i}].dimensions[{k}].volume",
                 f"{kind} must be a finite number >= 0, not {volume}",
