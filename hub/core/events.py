@@ -113,7 +113,7 @@ class EventBus:
                     if asyncio.iscoroutine(result):
                         await result
                 except Exception:
-                    log.exception("event_handler_failed", event=type(event).__name__)
+                    log.exception("event_handler_failed", event_type=type(event).__name__)
 
     async def publish_all(self, events: list[DomainEvent]) -> None:
         for event in events:
