@@ -32,12 +32,14 @@ from hub.core.events import (
     TariffChanged,
     TokenChanged,
 )
+from hub.core.gateways import RoutingGateway
 from hub.core.metrics import METRICS
 from hub.core.models import (
     Connector,
     ConnectorFormat,
     Location,
     Party,
+    PartyProtocol,
     PartyRef,
     Platform,
     PlatformStatus,
@@ -47,7 +49,7 @@ from hub.core.models import (
     TokenType,
     WhitelistType,
 )
-from hub.core.ports import Database
+from hub.core.ports import Database, StationGateway
 from hub.core.pricing import RoundingPolicy, TariffEngine
 from hub.core.pricing.validation import validate_tariff
 from hub.core.services import Core, CoreOptions, build_core
@@ -59,6 +61,9 @@ from hub.storage.db import open_database
 from hub.storage.secrets import load_secret_key
 from hub.web import setup_operator_routes
 from hub.web_admin import setup_admin_routes
+from interconnect.gateway import InterconnectGateway, is_virtual_station
+from interconnect.runtime import InterconnectConfig, InterconnectRuntime, KeySet, PartnerConfig, Tolerance
+from interconnect.setup import setup_interconnect, start_interconnect
 from ocpi_modules.common.runtime import HostedParty, OcpiConfig
 from ocpi_modules.setup import setup_ocpi
 from ocpi_modules.v2_2_1.tariffs import to_core_tariff
@@ -131,6 +136,11 @@ def ocpi_config(settings: Settings) -> OcpiConfig:
                 ref=PartyRef(country_code=p.country_code, party_id=p.party_id), role=Role(p.role), name=p.name
             )
             for p in settings.parties
+        )
+        # Each 互联互通 partner is a CPO on this hub towards OCPI eMSPs: they see its stations as Locations.
+        + tuple(
+            HostedParty(ref=PartyRef.parse(p.ocpi_party), role=Role.CPO, name=p.name)
+            for p in settings.interconnect.partners
         ),
         allow_private_urls=o.allow_private_urls,
         page_limit=o.page_limit,
@@ -140,6 +150,62 @@ def ocpi_config(settings: Settings) -> OcpiConfig:
         token_grace_s=o.token_grace,
         resync_interval_s=o.resync_interval,
     )
+
+
+def interconnect_config(settings: Settings, secret_key: bytes | None = None) -> InterconnectConfig:
+    """[interconnect] as the adapter's config; `secret_key` (default: the hub's, load_secret_key, read only
+    when partners are configured) signs the access tokens we issue to partners."""
+    ic = settings.interconnect
+    if secret_key is None:
+        key_file = settings.resolve(settings.ocpi.secret_key_file)
+        secret_key = load_secret_key(os.environ, key_file) if ic.partners else b""
+    return InterconnectConfig(
+        operator_id=ic.operator_id,
+        base_path=ic.base_path,
+        public_url=settings.hub.public_url.rstrip("/"),
+        partners=tuple(
+            PartnerConfig(
+                name=p.name,
+                operator_id=p.operator_id,
+                kind=p.kind,
+                base_url=p.base_url,
+                ocpi_party=PartyRef.parse(p.ocpi_party),
+                our_operator_id=p.our_operator_id or ic.operator_id,
+                allow_ips=tuple(p.allow_ips),
+                ours=KeySet(
+                    operator_secret=p.operator_secret,
+                    data_secret=p.data_secret.encode("utf-8"),
+                    data_iv=p.data_iv.encode("utf-8"),
+                    sig_secret=p.sig_secret.encode("utf-8"),
+                ),
+                theirs=KeySet(
+                    operator_secret=p.their_operator_secret,
+                    data_secret=p.their_data_secret.encode("utf-8"),
+                    data_iv=p.their_data_iv.encode("utf-8"),
+                    sig_secret=p.their_sig_secret.encode("utf-8"),
+                ),
+                interfaces=dict(p.interfaces),
+                aliases=dict(p.aliases),
+                tolerance=Tolerance(
+                    service_spelling=p.service_spelling,
+                    plain_token_data=p.plain_token_data,
+                    verify_response_sig=p.verify_response_sig,
+                    replay_window_s=p.replay_window or None,
+                ),
+                charge_status_interval_s=p.charge_status_interval,
+                token_lifetime_s=p.token_lifetime,
+            )
+            for p in ic.partners
+        ),
+        request_timeout_s=ic.request_timeout,
+        secret_key=secret_key,
+    )
+
+
+def station_gateway(ocpp: OcppGateway, interconnect: InterconnectRuntime) -> StationGateway:
+    """The core's StationGateway: a 互联互通 partner's equipment (a virtual station) is reached through the
+    interconnect adapter, every other station over OCPP."""
+    return RoutingGateway(ocpp, [(is_virtual_station, InterconnectGateway(interconnect))])
 
 
 CUSTOMER_TARIFF_ID = "CUSTOMER"  # id of a customer tariff whose file names none
@@ -171,6 +237,13 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
         admin_token=settings.admin.token,
     )
     ocpi.runtime.extras["agreements"] = settings.agreements
+    interconnect = setup_interconnect(
+        app,
+        interconnect_config(settings),
+        clock=clock,
+        core_getter=lambda: app.get(CORE_KEY),
+        admin_token=settings.admin.token,
+    )
 
     async def health() -> dict[str, object]:
         db = app.get(DB_KEY)
@@ -199,7 +272,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
                 heartbeat_interval_s=settings.ocpp.heartbeat_interval,
                 command_timeout_s=settings.ocpp.call_timeout + 5,
             ),
-            gateway=gateway,
+            gateway=station_gateway(gateway, interconnect),
             clock=clock,
             pricing=TariffEngine(rounding_policy(settings)),
             remote_authorizer=ocpi.authorizer,
@@ -215,6 +288,13 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
         for prefix, deliverer in ocpi.deliverers():
             scheduler.drainer.register(prefix, deliverer)
         scheduler.add_job("ocpi-resync", ocpi.resync, settings.ocpi.resync_interval)
+        start_interconnect(
+            interconnect,
+            scheduler,
+            bus,
+            agreements=settings.agreements,
+            pull_interval_s=settings.interconnect.pull_interval,
+        )
         for event_type in OUTBOX_EVENTS:
             bus.subscribe(event_type, lambda _event: scheduler.kick())
         scheduler.start()
@@ -279,6 +359,16 @@ async def seed_from_settings(core: Core, settings: Settings, now: datetime) -> S
                 ref=PartyRef(country_code=p.country_code, party_id=p.party_id),
                 role=Role(p.role),
                 name=p.name,
+                last_updated=now,
+            )
+        )
+    for partner in settings.interconnect.partners:
+        await core.parties.ensure(
+            Party(
+                ref=PartyRef.parse(partner.ocpi_party),
+                role=Role.CPO,
+                name=partner.name,
+                protocol=PartyProtocol.INTERCONNECT,
                 last_updated=now,
             )
         )

@@ -78,6 +78,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_cdr_commands(commands)
     add_emsp_commands(commands)
+    from hub.cli_interconnect import add_interconnect_commands
+
+    add_interconnect_commands(commands)
     return parser
 
 

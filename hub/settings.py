@@ -6,6 +6,7 @@ Part of the composition layer: imports pydantic and the standard library only.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import tomllib
 from collections.abc import Mapping
@@ -167,13 +168,23 @@ class AgreementSection(Section):
     modules: tuple[str, ...] = ("locations", "sessions", "cdrs", "tariffs", "tokens", "commands")
 
 
+OPERATOR_ID_PATTERN = r"^[0-9A-Z]{9}$"  # 互联互通 OperatorID: 9 characters, digits and capitals (spec §1.2)
+AES_KEY_BYTES = 16  # DataSecret and DataSecretIV: AES-128, raw UTF-8 text (spec §1.2)
+
+
 class InterconnectPartnerSection(Section):
+    """One 互联互通 partner (spec §1.2/§1.3). The unprefixed secrets are the set we issued to the partner
+    (its calls to us and our answers); the `their_` set is what the partner issued to us (our calls).
+    `data_secret`/`data_iv` (both sets) are exactly 16 bytes of UTF-8 text; every secret may come from the
+    environment instead: HUB_INTERCONNECT_<OPERATORID>_<KEY>, e.g. HUB_INTERCONNECT_MA005DBW1_DATA_SECRET
+    or HUB_INTERCONNECT_MA005DBW1_THEIR_SIG_SECRET."""
+
     name: str
-    operator_id: str = Field(min_length=9, max_length=9)
+    operator_id: str = Field(min_length=9, max_length=9, pattern=OPERATOR_ID_PATTERN)
     kind: Literal["operator", "regulator"] = "operator"
     base_url: str
     ocpi_party: str = Field(pattern=PARTY_PATTERN)
-    our_operator_id: str | None = None
+    our_operator_id: str | None = Field(default=None, pattern=OPERATOR_ID_PATTERN)
     allow_ips: tuple[str, ...] = ()
     operator_secret: str = Field(default="", repr=False)
     data_secret: str = Field(default="", repr=False)
@@ -183,13 +194,55 @@ class InterconnectPartnerSection(Section):
     their_data_secret: str = Field(default="", repr=False)
     their_data_iv: str = Field(default="", repr=False)
     their_sig_secret: str = Field(default="", repr=False)
+    # Outbound: logical push name → the partner's interface name, "" = off (regulators, spec §7).
     interfaces: dict[str, str] = Field(default_factory=dict)
+    # Inbound: a name the partner calls on us → our interface (supervise_query_stations_info, spec §7).
+    aliases: dict[str, str] = Field(default_factory=dict)
+    # Tolerance flags (spec §8): how we spell *SeviceMoney/*SevicePrice towards this partner, plain-JSON
+    # query_token Data both ways, refusing answers whose Sig does not verify, a TimeStamp replay window.
+    service_spelling: Literal["Sevice", "Service"] = "Sevice"
+    plain_token_data: bool = False
+    verify_response_sig: bool = True
+    replay_window: int = Field(default=0, ge=0)  # seconds either side of our clock; 0 = off
+    charge_status_interval: float = Field(default=50.0, gt=0)  # periodic charge status pushes, s
+    token_lifetime: int = Field(default=7200, ge=60, le=604800)  # tokens we issue, s (at most 7 days, §2.8)
+
+    @field_validator("allow_ips")
+    @classmethod
+    def _addresses(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for entry in value:
+            try:
+                ipaddress.ip_network(entry.strip(), strict=False)
+            except ValueError:
+                raise ValueError(f"{entry!r} is not an IP address or CIDR network") from None
+        return value
+
+    def secret_problems(self) -> list[tuple[str, str]]:
+        """(key, what is wrong) for every unusable secret; values are never part of the text."""
+        problems: list[tuple[str, str]] = []
+        for key in ("data_secret", "data_iv", "their_data_secret", "their_data_iv"):
+            size = len(str(getattr(self, key)).encode("utf-8"))
+            if size != AES_KEY_BYTES:
+                problems.append((key, f"must be exactly {AES_KEY_BYTES} bytes of UTF-8 text, got {size}"))
+        for key in ("operator_secret", "sig_secret", "their_operator_secret", "their_sig_secret"):
+            if not getattr(self, key):
+                problems.append((key, "must not be empty"))
+        return problems
 
 
 class InterconnectSection(Section):
-    operator_id: str = Field(default="MA24YKWR9", min_length=9, max_length=9)
+    operator_id: str = Field(default="MA24YKWR9", min_length=9, max_length=9, pattern=OPERATOR_ID_PATTERN)
     base_path: str = "/evcs/v1.0"
+    request_timeout: float = Field(default=10.0, gt=0)  # our business calls, s (public-information: 3×)
+    pull_interval: float = Field(default=3600.0, ge=60)  # scheduled pull of partners' stations, s
     partners: tuple[InterconnectPartnerSection, ...] = ()
+
+    @field_validator("base_path")
+    @classmethod
+    def _base_path(cls, value: str) -> str:
+        if not value.startswith("/") or value.endswith("/"):
+            raise ValueError("must start with '/' and not end with one, e.g. /evcs/v1.0")
+        return value
 
 
 class TlsSection(Section):
@@ -287,6 +340,26 @@ class Settings(Section):
                 raise ValueError(
                     f"parties[{i}].customer_tariff: {self.resolve(party.customer_tariff)} does not exist"
                 )
+        return self
+
+    @model_validator(mode="after")
+    def _interconnect_partners(self) -> Settings:
+        own = {f"{p.country_code}*{p.party_id}".upper() for p in self.parties}
+        seen_ids: set[str] = set()
+        seen_parties: set[str] = set()
+        problems: list[str] = []
+        for i, partner in enumerate(self.interconnect.partners):
+            where = f"interconnect.partners[{i}]"
+            problems += [f"{where}.{key}: {problem}" for key, problem in partner.secret_problems()]
+            if partner.operator_id in seen_ids:
+                problems.append(f"{where}.operator_id: duplicate partner OperatorID {partner.operator_id!r}")
+            seen_ids.add(partner.operator_id)
+            party = partner.ocpi_party.replace("-", "*").upper()
+            if party in own or party in seen_parties:
+                problems.append(f"{where}.ocpi_party: {partner.ocpi_party!r} is already another party")
+            seen_parties.add(party)
+        if problems:
+            raise ValueError("; ".join(problems))
         return self
 
     def resolve(self, path: Path) -> Path:

@@ -224,7 +224,21 @@ def evse_changes(
     structural = False
     for evse_no, connector_no in ensure.items():
         uid = evse_uid_for(station.id, evse_no)
-        index = next((i for i, e in enumerate(evses) if e.uid.upper() == uid.upper()), None)
+        # An EVSE of this station is found by its number too: a 互联互通 partner's EVSEs (virtual stations)
+        # are named by their ConnectorID, not `{station}*{n}`.
+        index = next(
+            (
+                i
+                for i, e in enumerate(evses)
+                if e.uid.upper() == uid.upper()
+                or (
+                    e.station_evse_no == evse_no
+                    and e.station_id is not None
+                    and e.station_id.upper() == station.id.upper()
+                )
+            ),
+            None,
+        )
         connector_id = str(connector_no or 1)
         if index is None:
             connector = new_connector(station, connector_id, now)
