@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -65,6 +66,11 @@ async def serve_call(request: web.Request) -> web.Response:
     attempt = _Attempt(requested=request.match_info["interface"], remote=request.remote)
     try:
         payload = await _run(rt, request, attempt)
+        sealed = _SEALED.get(attempt, payload)
+        if sealed is not None:
+            _REQUESTS.inc({"interface": attempt.interface or "unknown", "ret": "0"})
+            _SECONDS.observe(time.perf_counter() - started, {"interface": attempt.interface or "unknown"})
+            return web.Response(body=sealed, content_type=CONTENT_TYPE, charset="utf-8")
         envelope = codec.build_response(Ret.OK, RET_TEXT[Ret.OK], payload, attempt.keys, attempt.plain)
         ret = Ret.OK
     except InterconnectError as exc:
@@ -78,7 +84,51 @@ async def serve_call(request: web.Request) -> web.Response:
     interface = attempt.interface if attempt.interface in rt.handlers else "unknown"
     _REQUESTS.inc({"interface": interface, "ret": str(int(ret))})
     _SECONDS.observe(time.perf_counter() - started, {"interface": interface})
-    return web.Response(body=codec.dumps(envelope), content_type=CONTENT_TYPE, charset="utf-8")
+    body = codec.dumps(envelope)
+    if ret is Ret.OK:
+        _SEALED.put(attempt, payload, body)
+    return web.Response(body=body, content_type=CONTENT_TYPE, charset="utf-8")
+
+
+# Interfaces whose handlers hand back the same payload object while it is unchanged (cached pages).
+SEALED_INTERFACES = frozenset(
+    {
+        "query_stations_info",
+        "supervise_query_stations_info",
+        "query_station_status",
+        "supervise_query_station_status",
+    }
+)
+
+
+class _SealedAnswers:
+    """The answer bytes of a payload object already sent to this partner. The DataSecretIV is fixed (spec
+    §2.4), so the envelope of an unchanged payload is byte for byte the same: a cached page of stations
+    then costs no JSON, AES or HMAC work again. Entries hold the payload itself, so an id is never reused
+    while it is cached."""
+
+    def __init__(self, limit: int = 256) -> None:
+        self._limit = limit
+        self._answers: OrderedDict[tuple[str, int], tuple[object, bytes]] = OrderedDict()
+
+    def get(self, attempt: _Attempt, payload: object) -> bytes | None:
+        if attempt.interface not in SEALED_INTERFACES or attempt.operator_id is None:
+            return None
+        entry = self._answers.get((attempt.operator_id, id(payload)))
+        if entry is None or entry[0] is not payload:
+            return None
+        self._answers.move_to_end((attempt.operator_id, id(payload)))
+        return entry[1]
+
+    def put(self, attempt: _Attempt, payload: object, body: bytes) -> None:
+        if attempt.interface not in SEALED_INTERFACES or attempt.operator_id is None:
+            return
+        self._answers[(attempt.operator_id, id(payload))] = (payload, body)
+        while len(self._answers) > self._limit:
+            self._answers.popitem(last=False)
+
+
+_SEALED = _SealedAnswers()
 
 
 async def _run(rt: InterconnectRuntime, request: web.Request, attempt: _Attempt) -> dict[str, Any]:

@@ -583,3 +583,25 @@ def test_partner_secrets_come_from_the_environment() -> None:
     assert "fromtheenv123456" not in repr(loaded)
     assert (loaded.replay_window, loaded.token_lifetime, loaded.service_spelling) == (0, 7200, "Sevice")
     assert (settings.interconnect.request_timeout, settings.interconnect.pull_interval) == (10.0, 3600.0)
+
+
+# --- answers of unchanged pages ----------------------------------------------------------------------------
+
+
+async def test_a_page_is_answered_again_from_its_sealed_bytes_until_a_station_changes(
+    post: Post, ic_hub: RunningHub
+) -> None:
+    """An unchanged page is the same envelope byte for byte (the IV is fixed); a changed station gives a
+    new page at once, never the cached one."""
+    token = await token_for(post, KDN)
+    ask = {"LastQueryTime": "", "PageNo": 1, "PageSize": 10}
+
+    first = await post("query_stations_info", request_body(KDN, ask), token=token)
+    again = await post("query_stations_info", request_body(KDN, ask, seq="0002"), token=token)
+    [location] = await ic_hub.core.locations.list()
+    await ic_hub.core.locations.put(location.model_copy(update={"name": "Renamed station"}))
+    changed = await post("query_stations_info", request_body(KDN, ask, seq="0003"), token=token)
+
+    assert first.body == again.body
+    assert [s["StationName"] for s in first.payload(KDN)["StationInfos"]] != ["Renamed station"]
+    assert [s["StationName"] for s in changed.payload(KDN)["StationInfos"]] == ["Renamed station"]
