@@ -162,6 +162,7 @@ def interconnect_config(settings: Settings, secret_key: bytes | None = None) -> 
     return InterconnectConfig(
         operator_id=ic.operator_id,
         base_path=ic.base_path,
+        agreements=settings.agreements,
         public_url=settings.hub.public_url.rstrip("/"),
         partners=tuple(
             PartnerConfig(

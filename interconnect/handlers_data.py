@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import weakref
 from collections import OrderedDict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -22,7 +22,7 @@ from hub.core.models import Evse, EvseStatus, Location, PartyProtocol, PartyRef,
 from hub.core.services import Core
 from interconnect import codec, mapping
 from interconnect.mapping import bad, get, objects, required
-from interconnect.runtime import Call, Handler, PartnerConfig
+from interconnect.runtime import Agreement, Call, Handler, PartnerConfig, may_see
 
 log = structlog.get_logger(__name__)
 
@@ -36,16 +36,22 @@ MAX_WINDOWS = 32
 # ---------------------------------------------------------------------- which stations a partner sees
 
 
-async def served_parties(core: Core, partner: PartnerConfig) -> list[PartyRef]:
-    """Our CPO parties (run on this hub). Regulators see all of them (§7); operators too, for now: the
-    `[[agreements]]` live in the settings and reach only the OCPI adapter, and OCPI partner CPOs' locations
-    are not core locations. TODO(#5): limit operators by agreements once the core knows them.
-    A partner never gets its own party back."""
+async def served_parties(
+    core: Core, partner: PartnerConfig, agreements: Iterable[Agreement] = ()
+) -> list[PartyRef]:
+    """Our CPO parties (run on this hub). Regulators see all of them (§7); operator partners those that
+    `[[agreements]]` allow "locations" with (all when none is configured). A partner never gets its own
+    party back. OCPI partner CPOs' locations are kept as partner records, not core locations, so they are
+    not served."""
     own = partner.ocpi_party.key()
+    agreements = tuple(agreements)
     return [
         p.ref
         for p in await core.parties.list()
-        if p.role is Role.CPO and p.protocol is PartyProtocol.LOCAL and p.ref.key() != own
+        if p.role is Role.CPO
+        and p.protocol is PartyProtocol.LOCAL
+        and p.ref.key() != own
+        and may_see(partner, p.ref, agreements)
     ]
 
 
@@ -88,7 +94,9 @@ class StationPages:
         self._generation += 1
         self._windows.clear()
 
-    async def window(self, core: Core, partner: PartnerConfig, since: datetime | None) -> _Window:
+    async def window(
+        self, core: Core, partner: PartnerConfig, since: datetime | None, agreements: Iterable[Agreement] = ()
+    ) -> _Window:
         key = (partner.operator_id, since)
         now = core.clock.now()
         cached = self._windows.get(key)
@@ -99,7 +107,7 @@ class StationPages:
             if cached is not None and cached.expires > now:
                 return cached
             generation = self._generation
-            window = await self._render(core, partner, since)
+            window = await self._render(core, partner, since, tuple(agreements))
             if generation == self._generation:  # nothing changed while it was read: keep it
                 self._windows[key] = window
                 self._windows.move_to_end(key)
@@ -107,9 +115,11 @@ class StationPages:
                     self._windows.popitem(last=False)
             return window
 
-    async def _render(self, core: Core, partner: PartnerConfig, since: datetime | None) -> _Window:
+    async def _render(
+        self, core: Core, partner: PartnerConfig, since: datetime | None, agreements: tuple[Agreement, ...]
+    ) -> _Window:
         locations: list[Location] = []
-        for party in await served_parties(core, partner):
+        for party in await served_parties(core, partner, agreements):
             # A location's last_updated follows its EVSEs' (core rule), so the store can pre-filter.
             for location in await core.locations.list(party, date_from=since):
                 if location.publish and (since is None or mapping.station_modified(location) >= since):
@@ -141,6 +151,12 @@ def station_pages(core: Core) -> StationPages:
 # ---------------------------------------------------------------------- the data we serve
 
 
+async def _window(call: Call, since: datetime | None) -> _Window:
+    return await station_pages(call.core).window(
+        call.core, call.partner, since, call.runtime.config.agreements
+    )
+
+
 async def query_stations_info(call: Call, payload: dict[str, Any]) -> dict[str, Any]:
     text = get(payload, "LastQueryTime")
     since = codec.parse_business_time(str(text)) if text not in (None, "") else None
@@ -150,7 +166,9 @@ async def query_stations_info(call: Call, payload: dict[str, Any]) -> dict[str, 
         raise bad("PageNo", "must be at least 1")
     if size < 1:
         raise bad("PageSize", "must be at least 1")
-    window = await station_pages(call.core).window(call.core, call.partner, since)
+    window = await station_pages(call.core).window(
+        call.core, call.partner, since, call.runtime.config.agreements
+    )
     return window.page(page_no, min(size, MAX_PAGE_SIZE))
 
 
@@ -177,7 +195,9 @@ def _station_ids(payload: dict[str, Any]) -> list[str]:
 
 async def query_station_status(call: Call, payload: dict[str, Any]) -> dict[str, Any]:
     ids = _station_ids(payload)
-    window = await station_pages(call.core).window(call.core, call.partner, None)
+    window = await station_pages(call.core).window(
+        call.core, call.partner, None, call.runtime.config.agreements
+    )
     infos: list[dict[str, Any]] = []
     for station_id in dict.fromkeys(ids):
         location = window.locations.get(station_id.upper())
@@ -203,7 +223,9 @@ async def query_station_stats(call: Call, payload: dict[str, Any]) -> dict[str, 
     first, last = _stats_day(payload, "StartTime"), _stats_day(payload, "EndTime")
     if last < first:
         raise bad("EndTime", "is before StartTime")
-    window = await station_pages(call.core).window(call.core, call.partner, None)
+    window = await station_pages(call.core).window(
+        call.core, call.partner, None, call.runtime.config.agreements
+    )
     location = window.locations.get(station_id.upper())
     if location is None:
         raise bad("StationID", "is unknown")

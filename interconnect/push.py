@@ -16,12 +16,18 @@ from typing import Any, Protocol
 import structlog
 
 from hub.core.events import EvseStatusChanged
-from hub.core.models import OutboxMessage, PartnerRecord, PartyRef
+from hub.core.models import OutboxMessage, PartnerRecord
 from hub.core.ports import UnitOfWork
 from interconnect import codec, mapping
 from interconnect.client import InterconnectCallError
 from interconnect.pull import as_int, field_of
-from interconnect.runtime import InterconnectRuntime, PartnerConfig, parse_virtual_station_id
+from interconnect.runtime import (
+    Agreement,
+    InterconnectRuntime,
+    PartnerConfig,
+    may_see,
+    parse_virtual_station_id,
+)
 
 log = structlog.get_logger(__name__)
 
@@ -157,30 +163,6 @@ class InterconnectPusher:
 
 
 # --- the status push we make as station operator ---------------------------------------------------------
-
-
-class Agreement(Protocol):
-    """A `[[agreements]]` entry: which two parties may exchange which modules."""
-
-    @property
-    def parties(self) -> tuple[str, str]: ...
-    @property
-    def modules(self) -> tuple[str, ...]: ...
-
-
-def may_see(partner: PartnerConfig, owner: PartyRef, agreements: Iterable[Agreement]) -> bool:
-    """Regulators see every station of ours; an operator partner what `[[agreements]]` allow for
-    "locations" between the owner and its party (everything when none is configured, CONTRACT.md)."""
-    if partner.kind == "regulator":
-        return True
-    agreements = list(agreements)
-    if not agreements:
-        return True
-    pair = {owner.key(), partner.ocpi_party.key()}
-    return any(
-        {PartyRef.parse(str(p)).key() for p in a.parties} == pair and "locations" in a.modules
-        for a in agreements
-    )
 
 
 class Kick(Protocol):

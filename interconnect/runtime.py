@@ -6,10 +6,10 @@ An adapter module: imports aiohttp and the core only (spec notes ../shared/specs
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import IntEnum
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from aiohttp import web
 
@@ -105,6 +105,30 @@ class PartnerConfig:
         return None if self.kind == "regulator" else logical
 
 
+class Agreement(Protocol):
+    """A `[[agreements]]` entry: which two parties may exchange which modules."""
+
+    @property
+    def parties(self) -> tuple[str, str]: ...
+    @property
+    def modules(self) -> tuple[str, ...]: ...
+
+
+def may_see(partner: PartnerConfig, owner: PartyRef, agreements: Iterable[Agreement]) -> bool:
+    """Regulators see every station of ours; an operator partner what `[[agreements]]` allow for
+    "locations" between the owner and its party (everything when none is configured, CONTRACT.md)."""
+    if partner.kind == "regulator":
+        return True
+    agreements = list(agreements)
+    if not agreements:
+        return True
+    pair = {owner.key(), partner.ocpi_party.key()}
+    return any(
+        {PartyRef.parse(str(p)).key() for p in a.parties} == pair and "locations" in a.modules
+        for a in agreements
+    )
+
+
 @dataclass(frozen=True)
 class InterconnectConfig:
     operator_id: str  # ours
@@ -113,6 +137,7 @@ class InterconnectConfig:
     partners: tuple[PartnerConfig, ...] = ()
     request_timeout_s: float = 10.0  # business calls; public-information calls get 3×
     secret_key: bytes = b""  # signs the access tokens we issue (the hub's secret key)
+    agreements: tuple[Agreement, ...] = ()  # [[agreements]]: which of our stations an operator partner sees
 
     def partner(self, operator_id: str) -> PartnerConfig | None:
         return next((p for p in self.partners if p.operator_id == operator_id), None)

@@ -18,8 +18,8 @@ from interconnect import cpo_notify, handlers_charge, handlers_data, handlers_em
 from interconnect.admin import setup_interconnect_admin
 from interconnect.client import InterconnectClient
 from interconnect.pull import register_pull_job
-from interconnect.push import Agreement, register_pushes
-from interconnect.runtime import INTERCONNECT_KEY, Handler, InterconnectConfig, InterconnectRuntime
+from interconnect.push import register_pushes
+from interconnect.runtime import INTERCONNECT_KEY, Agreement, Handler, InterconnectConfig, InterconnectRuntime
 from interconnect.server import setup_interconnect_routes
 
 MIN_SECRET_KEY_BYTES = 16

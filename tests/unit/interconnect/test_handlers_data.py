@@ -3,6 +3,7 @@ storage): paging and LastQueryTime, who sees what, status, stats from CDRs, and 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
@@ -27,19 +28,38 @@ from tests.unit.interconnect.test_mapping import a_partner, partner_info
 KDN = PartyRef.parse("CN*KDN")
 
 
-def call_for(kit: Kit, partner: PartnerConfig | None = None, interface: str = "query_stations_info") -> Call:
+@dataclass(frozen=True)
+class Agreed:
+    parties: tuple[str, str]
+    modules: tuple[str, ...] = ("locations",)
+
+
+def call_for(
+    kit: Kit,
+    partner: PartnerConfig | None = None,
+    interface: str = "query_stations_info",
+    agreements: tuple[Agreed, ...] = (),
+) -> Call:
     partner = partner or a_partner()
     config = InterconnectConfig(
-        operator_id="MA24YKWR9", base_path="/evcs/v1.0", public_url="http://127.0.0.1", partners=(partner,)
+        operator_id="MA24YKWR9",
+        base_path="/evcs/v1.0",
+        public_url="http://127.0.0.1",
+        partners=(partner,),
+        agreements=agreements,
     )
     runtime = InterconnectRuntime(config=config, clock=kit.clock, core_getter=lambda: kit.core)
     return Call(runtime=runtime, partner=partner, interface=interface)
 
 
 async def serve(
-    kit: Kit, interface: str, payload: dict[str, Any], partner: PartnerConfig | None = None
+    kit: Kit,
+    interface: str,
+    payload: dict[str, Any],
+    partner: PartnerConfig | None = None,
+    agreements: tuple[Agreed, ...] = (),
 ) -> Any:
-    call = call_for(kit, partner, interface)
+    call = call_for(kit, partner, interface, agreements)
     answer = await HANDLERS[interface](call, payload)
     return codec.loads(codec.dumps(answer))  # what the partner reads
 
@@ -128,6 +148,25 @@ async def test_a_partner_whose_party_is_our_cpo_sees_nothing_of_it() -> None:
     kit = await a_kit()
     page = await serve(kit, "query_stations_info", {}, a_partner(ocpi_party=CPO))
     assert page["ItemSize"] == 0
+
+
+@pytest.mark.parametrize(
+    ("agreements", "seen"),
+    [
+        ((), 3),  # no [[agreements]]: every operator partner sees our stations
+        ((Agreed(("NL*CPO", "CN*KDN")),), 3),
+        ((Agreed(("NL*CPO", "CN*KDN"), ("tokens",)),), 0),  # an agreement without locations
+        ((Agreed(("NL*CPO", "CN*OTH")),), 0),  # agreements only with others
+    ],
+)
+async def test_agreements_decide_which_of_our_stations_an_operator_sees(
+    agreements: tuple[Agreed, ...], seen: int
+) -> None:
+    kit = await a_kit(locations=2)
+    page = await serve(kit, "query_stations_info", {"PageSize": 50}, agreements=agreements)
+    assert page["ItemSize"] == seen
+    regulator = a_partner(kind="regulator", operator_id="MA0REG001")
+    assert (await serve(kit, "query_stations_info", {"PageSize": 50}, regulator, agreements))["ItemSize"] == 3
 
 
 async def test_a_regulator_sees_our_stations_with_our_operator_id() -> None:
