@@ -13,11 +13,12 @@ from decimal import Decimal
 import structlog
 
 from hub.core.clock import Clock, IdGenerator
-from hub.core.errors import ConflictError, NotFoundError, RejectedError
+from hub.core.errors import ConflictError, InvalidRequestError, NotFoundError, RejectedError
 from hub.core.events import CdrCreated, EventBus
 from hub.core.models import Cdr, CdrCost, CostLine, PartyRef, PricedSession, Session, Tariff
 from hub.core.outbox import Topic, add_change, session_key
 from hub.core.ports import Database, PricingPort, UnitOfWork
+from hub.core.pricing.tou import order_money
 from hub.core.tariffs import find_tariff
 
 log = structlog.get_logger(__name__)
@@ -91,7 +92,7 @@ class CdrService:
             tariff_id=tariff.id if tariff is not None else None,
             cost=cost,
             charging_periods=priced.periods,
-            remark="reconstructed from the station's stop data" if session.reconstructed else None,
+            remark=_remark(session, cost),
             last_updated=now,
         )
         await uow.cdrs.add(cdr)
@@ -237,3 +238,20 @@ def negate_cost(cost: CdrCost) -> CdrCost:
             "lines": lines,
         }
     )
+
+
+def _remark(session: Session, cost: CdrCost) -> str | None:
+    """Free text for the CDR: a reconstructed session says so; a price with a service-fee part (a 互联互通
+    time-of-use tariff) states its electricity and service money, which OCPI's sub-totals cannot carry."""
+    notes: list[str] = []
+    if session.reconstructed:
+        notes.append("reconstructed from the station's stop data")
+    if any(line.service_price for line in cost.lines):
+        try:
+            split = order_money(cost, cost.currency)
+        except InvalidRequestError:
+            split = None
+        if split is not None:
+            elec, service = f"{split.elec_money} {cost.currency}", f"{split.service_money} {cost.currency}"
+            notes.append(f"electricity {elec}, service {service}")
+    return "; ".join(notes) or None

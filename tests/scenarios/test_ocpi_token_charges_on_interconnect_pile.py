@@ -154,6 +154,8 @@ async def test_ocpi_token_charges_on_interconnect_pile(
         assert money(cdr["total_cost"]["excl_vat"]) == Decimal("18.00")  # TotalMoney = 12.00 + 6.00
         assert money(cdr["total_energy_cost"]["excl_vat"]) == Decimal("18.00")
         assert money(cdr["total_energy"]) == Decimal("10.00")
+        # OCPI has no sub-total for a service fee: the CDR's remark states the order's split.
+        assert cdr["remark"] == "electricity 12.00 CNY, service 6.00 CNY"
         assert cdr["start_date_time"] == started.strftime("%Y-%m-%dT%H:%M:%SZ")
         assert cdr["end_date_time"] == ended.strftime("%Y-%m-%dT%H:%M:%SZ")
         [tariff] = cdr["tariffs"]
