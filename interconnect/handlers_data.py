@@ -29,7 +29,9 @@ log = structlog.get_logger(__name__)
 DEFAULT_PAGE_SIZE = 10  # §4
 MAX_PAGE_SIZE = 100  # §4 recommendation: we cap it and compute PageCount for the capped size
 MAX_STATUS_STATIONS = 50  # §4: StationIDs ≤ 50
-CACHE_TTL_S = 10.0  # changes made by another hub process (PostgreSQL) show within this
+# Changes made by another hub process (PostgreSQL) show within this; this process's own changes at once.
+# Rendering 10,000 StationInfos takes seconds, and consumers poll station lists "not too often" (spec §4).
+CACHE_TTL_S = 60.0
 MAX_WINDOWS = 32
 
 

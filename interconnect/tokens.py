@@ -66,6 +66,11 @@ def token_valid(secret_key: bytes, token: str, operator_id: str, operator_secret
     return int.from_bytes(raw[1:9], "big") > now.timestamp()
 
 
+def token_expiry(token: str) -> float:
+    """The POSIX time a token (already checked by `token_valid`) expires at."""
+    return float(int.from_bytes(base64.urlsafe_b64decode(token.encode("ascii"))[1:9], "big"))
+
+
 def fingerprint(token: str) -> str:
     """What a log line may carry of a token: 8 hex digits of its SHA-256, never the token."""
     return hashlib.sha256(token.encode("utf-8", "replace")).hexdigest()[:8]
