@@ -31,7 +31,7 @@ from typing import Any
 
 from interconnect import codec
 from interconnect.runtime import KeySet
-from tests.bench.common import cpu_model, write_json
+from tests.bench.common import cpu_model, pin_and_describe, write_json
 
 TARGET_PER_S = 20_000
 WARMUP_S = 1.0
@@ -168,12 +168,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cpu", type=int, default=0, help="CPU to pin this process to")
     parser.add_argument("--json", dest="json_path", help="also write the results as JSON here ('-': stdout)")
     args = parser.parse_args(argv)
-    pinned = hasattr(os, "sched_setaffinity")
-    if pinned:
-        os.sched_setaffinity(0, {args.cpu})
-    print(f"machine: os.cpu_count()={os.cpu_count()}, {cpu_model()}; Python {platform.python_version()}")
-    print(f"pinned to CPU {args.cpu}" if pinned else "not pinned (no sched_setaffinity)")
-    print(f"load average before: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
+    pin_and_describe(
+        args.cpu, f"os.cpu_count()={os.cpu_count()}, {cpu_model()}; Python {platform.python_version()}"
+    )
 
     payload = station_info()
     plain = codec.dumps(payload)

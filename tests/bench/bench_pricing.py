@@ -44,7 +44,7 @@ from hub.core.models import (
     TariffElement,
 )
 from hub.core.pricing import TariffEngine, validate_periods
-from tests.bench.common import cpu_model, write_json
+from tests.bench.common import cpu_model, pin_and_describe, write_json
 
 TARGET_PER_S = 20_000
 WARMUP_S = 1.0
@@ -178,12 +178,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cpu", type=int, default=0, help="CPU to pin this process to")
     parser.add_argument("--json", dest="json_path", help="also write the results as JSON here ('-': stdout)")
     args = parser.parse_args(argv)
-    pinned = hasattr(os, "sched_setaffinity")
-    if pinned:
-        os.sched_setaffinity(0, {args.cpu})
-    print(f"machine: {machine_line()}")
-    print(f"pinned to CPU {args.cpu}" if pinned else "not pinned (no sched_setaffinity)")
-    print(f"load average before: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
+    pin_and_describe(args.cpu, machine_line())
 
     tariff = bench_tariff()
     cdrs = bench_cdrs(args.sessions, args.seed)

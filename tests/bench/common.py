@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -29,3 +30,13 @@ def write_json(results: Any, path: str | None) -> None:
         print(text)
     else:
         Path(path).write_text(text + "\n", encoding="utf-8")
+
+
+def pin_and_describe(cpu: int, machine: str) -> None:
+    """Pin this process to `cpu` where the OS allows, and print the machine, the pinning and the load."""
+    pinned = hasattr(os, "sched_setaffinity")
+    if pinned:
+        os.sched_setaffinity(0, {cpu})
+    print(f"machine: {machine}")
+    print(f"pinned to CPU {cpu}" if pinned else "not pinned (no sched_setaffinity)")
+    print(f"load average before: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
