@@ -32,6 +32,7 @@ from tests.fakes.interconnect_platform.envelope import (
 )
 from tests.fakes.interconnect_platform.envelope import field as get
 from tests.fakes.interconnect_platform.notifications import CpoNotifications
+from tests.fakes.loopback import serve_on_loopback
 
 ENVELOPE_FIELDS = ("OperatorID", "Data", "TimeStamp", "Seq", "Sig")
 
@@ -125,11 +126,7 @@ class FakePlatform(CpoNotifications):
     async def start(self) -> FakePlatform:
         app = web.Application()
         app.router.add_post(self.base_path.rstrip("/") + "/{interface}", self._serve)
-        self._runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=1)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        self.url = f"http://127.0.0.1:{self._runner.addresses[0][1]}"
+        self._runner, self.url = await serve_on_loopback(app)
         self._session = aiohttp.ClientSession()
         return self
 

@@ -18,6 +18,7 @@ from urllib.parse import urlencode
 import aiohttp
 from aiohttp import web
 
+from tests.fakes.loopback import serve_on_loopback
 from tests.fakes.ocpi_partner.wire import (
     CALL_KEY,
     DEFAULT_ROLES,
@@ -78,11 +79,7 @@ class FakePartner:
         app.router.add_get("/ocpi/{version}", self._details)
         app.router.add_route("*", "/ocpi/{version}/credentials", self._credentials)
         app.router.add_route("*", "/ocpi/{version}/{side:sender|receiver}/{module}{tail:.*}", self._module)
-        self._runner = web.AppRunner(app, handle_signals=False, shutdown_timeout=1)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        self.url = f"http://127.0.0.1:{self._runner.addresses[0][1]}"
+        self._runner, self.url = await serve_on_loopback(app)
         self._session = aiohttp.ClientSession()
         return self
 
