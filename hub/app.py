@@ -439,6 +439,7 @@ async def seed_from_settings(core: Core, settings: Settings, now: datetime) -> S
                     name=invitation.name,
                     status=PlatformStatus.PLANNED,
                     invitation_token=invitation.token,
+                    invited_role=Role(invitation.role) if invitation.role else None,
                     last_updated=now,
                 )
             )

@@ -147,6 +147,8 @@ class TokenSection(Section):
 class InvitationSection(Section):
     name: str
     token: str = Field(repr=False)
+    # What the partner is, for OCPI 2.1.1 partners (their credentials carry no role); 2.2.1 ignores it.
+    role: Literal["CPO", "EMSP"] | None = None
 
 
 class OcpiSection(Section):

@@ -416,6 +416,7 @@ class PlatformRow(StorageTable, table=True):
     outbound_token: str | None = None
     outbound_token_digest: str | None = Field(default=None, sa_type=id_type())
     encode_token: bool
+    invited_role: str | None = Field(default=None, max_length=16)  # migration 8
     registered_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
     last_updated: datetime = Field(sa_type=UtcDateTime)
 

@@ -62,6 +62,10 @@ class OcpiRuntime:
     core_getter: Callable[[], Core | None]
     http: Any = None  # ocpi_modules.common.client.OcpiClient once started
     extras: dict[str, Any] = field(default_factory=dict)
+    # The hub role (ocpi_modules.common.routing): the router, and how each OCPI version's platforms are
+    # reached ({"2.2.1": link, "2.1.1": link}); both set by ocpi_modules.setup.
+    router: Any = None
+    links: dict[str, Any] = field(default_factory=dict)
 
     @property
     def core(self) -> Core:

@@ -61,6 +61,8 @@ class Platform(CoreModel):
     previous_inbound_until: AwareDatetime | None = None
     outbound_token: str | None = None  # what we present to the partner (they created it)
     encode_token: bool = True  # Base64-encode our outbound Authorization header
+    # The role its invitation names: what a partner whose version has no roles in its credentials (2.1.1) is.
+    invited_role: Role | None = None
     registered_at: AwareDatetime | None = None
     last_updated: AwareDatetime
 

@@ -13,7 +13,7 @@ from typing import Any
 from pydantic import TypeAdapter
 from sqlalchemy import bindparam, or_, select
 
-from hub.core.models import Endpoint, PartyRef, Platform, PlatformRole, PlatformStatus
+from hub.core.models import Endpoint, PartyRef, Platform, PlatformRole, PlatformStatus, Role
 from hub.storage.base import SqlRepository, dump_json, upsert
 from hub.storage.engine import SqlTransaction
 from hub.storage.secrets import TokenCipher
@@ -52,6 +52,7 @@ def from_core_platform(platform: Platform, cipher: TokenCipher) -> dict[str, Any
         "party_keys": party_keys(platform.roles),
         "previous_inbound_until": platform.previous_inbound_until,
         "encode_token": platform.encode_token,
+        "invited_role": None if platform.invited_role is None else platform.invited_role.value,
         "registered_at": platform.registered_at,
         "last_updated": platform.last_updated,
     }
@@ -74,6 +75,7 @@ def to_core_platform(row: Any, cipher: TokenCipher) -> Platform:
         roles=_ROLES.validate_json(row.roles_json),
         previous_inbound_until=row.previous_inbound_until,
         encode_token=row.encode_token,
+        invited_role=Role(row.invited_role) if row.invited_role else None,
         registered_at=row.registered_at,
         last_updated=row.last_updated,
         **tokens,
