@@ -18,6 +18,7 @@ from typing import Any
 import structlog
 from aiohttp import web
 
+from hub.core.agreements import Agreements
 from hub.core.chargepoint import ChargePointApi
 from hub.core.clock import Clock, SystemClock
 from hub.core.errors import InvalidRequestError
@@ -146,6 +147,7 @@ def ocpi_config(settings: Settings) -> OcpiConfig:
         page_limit=o.page_limit,
         request_timeout_s=o.request_timeout,
         callback_timeout_s=o.callback_timeout,
+        relay_timeout_s=o.relay_timeout,
         authorize_timeout_s=o.authorize_timeout,
         token_grace_s=o.token_grace,
         resync_interval_s=o.resync_interval,
@@ -238,6 +240,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
         admin_token=settings.admin.token,
     )
     ocpi.runtime.extras["agreements"] = settings.agreements
+    ocpi.runtime.agreements = Agreements.of(settings.agreements)
     interconnect = setup_interconnect(
         app,
         interconnect_config(settings),
@@ -289,6 +292,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
         for prefix, deliverer in ocpi.deliverers():
             scheduler.drainer.register(prefix, deliverer)
         scheduler.add_job("ocpi-resync", ocpi.resync, settings.ocpi.resync_interval)
+        ocpi.set_kick(scheduler.kick)
         start_interconnect(
             interconnect,
             scheduler,

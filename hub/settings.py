@@ -156,6 +156,7 @@ class OcpiSection(Section):
     invitations: tuple[InvitationSection, ...] = ()
     page_limit: int = Field(default=100, ge=1, le=1000)  # X-Limit: the largest page the hub serves
     request_timeout: float = Field(default=10.0, gt=0)  # outbound pushes and pulls, seconds
+    relay_timeout: float = Field(default=10.0, gt=0, le=120)  # onward leg of a relayed request, s (→ 4002)
     callback_timeout: float = Field(default=5.0, gt=0)  # GETs made inside a partner's POST credentials
     authorize_timeout: float = Field(default=2.5, gt=0, le=10)  # real-time authorization at an eMSP
     token_grace: float = Field(default=3600.0, ge=0)  # old token still accepted after PUT credentials, s

@@ -19,11 +19,15 @@ from hub.core.services import Core
 from ocpi_modules.common.client import OcpiClient
 from ocpi_modules.common.middleware import ocpi_middleware
 from ocpi_modules.common.runtime import OCPI_KEY, OcpiConfig, OcpiRuntime
+from ocpi_modules.hub import HubRouter, broadcast, proxy
 from ocpi_modules.v2_2_1.admin import setup_ocpi_admin
 from ocpi_modules.v2_2_1.api import setup_ocpi_routes
+from ocpi_modules.v2_2_1.api.versions import VERSION
 from ocpi_modules.v2_2_1.authorize import OcpiRemoteAuthorizer
 from ocpi_modules.v2_2_1.emsp import resync
 from ocpi_modules.v2_2_1.emsp_admin import setup_emsp_admin
+from ocpi_modules.v2_2_1.hub_link import Link221, Local221
+from ocpi_modules.v2_2_1.hub_routes import follow_proxy, hub_routing_middleware
 from ocpi_modules.v2_2_1.push import OcpiPushService
 from ocpi_modules.v2_2_1.registration import on_registered
 
@@ -42,7 +46,15 @@ class OcpiAdapter:
         return OcpiRemoteAuthorizer(self.runtime)
 
     def deliverers(self) -> list[tuple[str, Deliverer]]:
-        return OcpiPushService(self.runtime).deliverers()
+        """Registered in order; the later prefix wins where both match ("ocpi.hub." over "ocpi.")."""
+        return [
+            *OcpiPushService(self.runtime).deliverers(),
+            (broadcast.TOPIC, broadcast.deliverer(self.runtime)),
+        ]
+
+    def set_kick(self, kick: Callable[[], None]) -> None:
+        """Broadcasts are queued in the outbox; `kick` starts a drain at once."""
+        self.runtime.router.kick = kick
 
     async def resync(self) -> None:
         await resync(self.runtime)
@@ -61,7 +73,11 @@ def setup_ocpi(
     rt = OcpiRuntime(config=config, clock=clock, core_getter=core_getter)
     app[OCPI_KEY] = rt
     app.middlewares.append(ocpi_middleware)
+    app.middlewares.append(hub_routing_middleware)  # inside ocpi_middleware: its errors become envelopes
+    rt.links[VERSION] = Link221(rt)
+    rt.router = HubRouter(rt, Local221())
     setup_ocpi_routes(app.router)
+    proxy.add_routes(app.router, follow_proxy, config.base_path)
     setup_ocpi_admin(app, admin_token)
     setup_emsp_admin(app, admin_token)
 

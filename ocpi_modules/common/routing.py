@@ -57,6 +57,8 @@ class RelayRequest:
     request_id: str = ""
     query: Mapping[str, str] = field(default_factory=dict)
     body: Any = None
+    # The aiohttp request this came in on: parties hosted on the hub answer through it, in process.
+    origin: Any = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -80,6 +82,13 @@ class PlatformLink(Protocol):
     `Untranslatable`."""
 
     async def send(self, platform: Platform, request: RelayRequest, url: str) -> RelayAnswer: ...
+
+
+class LocalParties(Protocol):
+    """The parties hosted on the hub, answering a canonical request in process exactly as they answer a
+    partner (their own OCPI handlers, the same checks)."""
+
+    async def answer(self, hosted: PartyRef, request: RelayRequest) -> RelayAnswer: ...
 
 
 class Router(Protocol):

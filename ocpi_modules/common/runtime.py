@@ -12,6 +12,7 @@ from typing import Any
 
 from aiohttp import web
 
+from hub.core.agreements import Agreements
 from hub.core.clock import Clock
 from hub.core.models import PartyRef, Role
 from hub.core.services import Core
@@ -36,6 +37,7 @@ class OcpiConfig:
     allow_private_urls: bool = False  # partner URLs on loopback/private ranges (tests, demos, VPNs)
     page_limit: int = 100  # X-Limit: the largest page we serve (PG-02, PG-05)
     request_timeout_s: float = 10.0  # outbound calls (pushes, pulls)
+    relay_timeout_s: float = 10.0  # the hub's onward leg of a relayed request (RT-09: 4002 after it)
     callback_timeout_s: float = 5.0  # the GETs made inside a partner's POST/PUT credentials (CR-04)
     authorize_timeout_s: float = 2.5  # real-time authorization, inside the station's 3 s budget (TK-10)
     token_grace_s: float = 3600.0  # the previous token still works this long after a PUT credentials (CR-07)
@@ -65,6 +67,7 @@ class OcpiRuntime:
     # The hub role (ocpi_modules.common.routing): the router, and how each OCPI version's platforms are
     # reached ({"2.2.1": link, "2.1.1": link}); both set by ocpi_modules.setup.
     router: Any = None
+    agreements: Agreements = field(default_factory=lambda: Agreements({}))
     links: dict[str, Any] = field(default_factory=dict)
 
     @property

@@ -17,6 +17,7 @@ from ocpi_modules.common.client import token_fingerprint
 from ocpi_modules.common.errors import InvalidParametersError, UnauthorizedError, UnknownReceiverError
 from ocpi_modules.common.headers import AUTHORIZATION, routing_headers
 from ocpi_modules.common.runtime import HostedParty, OcpiRuntime, runtime
+from ocpi_modules.v2_2_1.stillalive import note_seen
 
 log = structlog.get_logger(__name__)
 
@@ -85,6 +86,7 @@ async def authenticate(request: web.Request, *, allow_invitation: bool = False) 
                 token_fp=token_fingerprint(candidate),
             )
             continue
+        note_seen(rt, platform.id)  # HC-08: anything it sends proves it alive
         routing = routing_headers(request)
         return Caller(
             platform=platform,
@@ -115,7 +117,7 @@ async def functional_caller(request: web.Request, *, module: str, hosted_role: R
     if platform.status not in REGISTERED:
         log.info("ocpi_unregistered_caller", path=request.path, platform_id=platform.id, module=module)
         raise UnauthorizedError("Platform is not registered")
-    party = await _calling_party(rt, platform, caller.from_party, module)
+    party = await calling_party(rt, platform, caller.from_party, module)
     hosted = _answering_party(rt, caller.to_party, hosted_role)
     if platform.role_of(party) is None:
         platform = await _learn_party(rt, platform, party, hosted_role)
@@ -137,7 +139,7 @@ async def _learn_party(rt: OcpiRuntime, platform: Platform, party: PartyRef, hos
     return updated
 
 
-async def _calling_party(
+async def calling_party(
     rt: OcpiRuntime, platform: Platform, from_party: PartyRef | None, module: str
 ) -> PartyRef:
     if from_party is None:

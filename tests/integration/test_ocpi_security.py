@@ -269,7 +269,9 @@ async def test_au09_without_from_a_single_party_platform_is_that_party(
 
     assert answer.status_code == 1000
     assert answer.headers["ocpi-to-party-id"] == "PRT"
-    assert answer.headers["ocpi-from-party-id"] == "MSP"  # the single hosted eMSP answered
+    # No TO on a list GET: GET All, answered by the hub (RT table), holding the hosted eMSP's tokens.
+    assert answer.headers["ocpi-from-party-id"] == "HUB"
+    assert [t["party_id"] for t in answer.data] == ["MSP"]
 
 
 async def test_au09_without_from_a_platform_with_several_parties_is_2001(
@@ -294,9 +296,9 @@ async def test_rt09_to_an_unknown_receiver_is_4001(
     assert answer.status_code == 4001
 
 
-@pytest.mark.parametrize("to_party", ["NL*MSP", "nl*msp", "NL*HUB"])
+@pytest.mark.parametrize(("to_party", "answering"), [("NL*MSP", "MSP"), ("nl*msp", "MSP"), ("NL*HUB", "HUB")])
 async def test_rt01_to_our_emsp_or_the_hub_is_answered_by_our_emsp(
-    hub: RunningHub, partner: FakePartner, to_party: str
+    hub: RunningHub, partner: FakePartner, to_party: str, answering: str
 ) -> None:
     await add_platform(hub)
 
@@ -304,10 +306,11 @@ async def test_rt01_to_our_emsp_or_the_hub_is_answered_by_our_emsp(
 
     assert answer.status_code == 1000
     assert answer.headers["ocpi-from-country-code"] == "NL"
-    assert answer.headers["ocpi-from-party-id"] == "MSP"
+    assert answer.headers["ocpi-from-party-id"] == answering  # TO = hub: GET All, answered by the hub
+    assert {t["party_id"] for t in answer.data} == {"MSP"}
 
 
-async def test_rt01_without_to_and_two_hosted_emsps_is_2001(make_hub: MakeHub) -> None:
+async def test_rt01_without_to_and_two_hosted_emsps_merges_both(make_hub: MakeHub) -> None:
     hub = await make_hub(
         parties=[
             {"country_code": "NL", "party_id": "CPO", "role": "CPO", "name": "Own CPO"},
@@ -322,7 +325,8 @@ async def test_rt01_without_to_and_two_hosted_emsps_is_2001(make_hub: MakeHub) -
         without_to = await client.get(TOKENS)
         with_to = await client.get(TOKENS, to_party="NL*MS2")
 
-    assert without_to.status_code == 2001
+    assert without_to.status_code == 1000  # GET All: both hosted eMSPs' tokens, each with its owner
+    assert without_to.headers["ocpi-from-party-id"] == "HUB"
     assert with_to.status_code == 1000
     assert with_to.headers["ocpi-from-party-id"] == "MS2"
 

@@ -99,6 +99,7 @@ POST /ocpi/2.2.1/emsp/commands/START_SESSION/{id}
 GET,PUT,PATCH /ocpi/2.2.1/emsp/locations/DE/CPX/{id}
 GET,PUT,PATCH /ocpi/2.2.1/emsp/locations/DE/CPX/L1/{id}
 GET,PUT,PATCH /ocpi/2.2.1/emsp/locations/DE/CPX/L1/E1/{id}
+GET,POST,PUT,PATCH,DELETE /ocpi/hub/{id}
 """
 ROUTES = [
     Route(method, path)

@@ -3,7 +3,6 @@ results, the configured agreements, and the location ledger. Imports ocpi_module
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
 
 import structlog
@@ -127,18 +126,9 @@ class ReceiversMixin(PushBase):
         return [Receiver(platform, entry.party)]
 
     def _may_reach(self, owner: PartyRef, receiver: PartyRef, module: str) -> bool:
-        """With `[[agreements]]` configured (runtime extras "agreements": items with `parties` and `modules`),
+        """With `[[agreements]]` configured (`rt.agreements`, hub.core.agreements),
         only parties that agreed on `module` exchange it; with none, everyone may (CONTRACT.md)."""
-        agreements: Iterable[Any] = self._rt.extras.get("agreements") or ()
-        agreements = list(agreements)
-        if not agreements:
-            return True
-        pair = {owner.key(), receiver.key()}
-        for agreement in agreements:
-            parties = {PartyRef.parse(str(p)).key() for p in agreement.parties}
-            if parties == pair and module in tuple(agreement.modules):
-                return True
-        return False
+        return self._rt.agreements.allows(owner, receiver, module)
 
     # A `location.updated` and the `evse.status` rows of the same change are written in one transaction with
     # the same key, so the location row is expanded (and pushed, per receiver in key order) first.

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from hub.core.agreements import Agreements
 from hub.core.chargepoint import StatusReport
 from hub.core.models import (
     ChargingPeriod,
@@ -222,7 +223,7 @@ async def test_agreements_limit_who_receives(rig: Rig) -> None:
     core = rig.kit.core
     other = PartyRef.parse("FR*AGR")
     await core.platforms.put(a_platform("p1", roles=((PRT, Role.EMSP), (other, Role.EMSP))))
-    rig.rt.extras["agreements"] = [SimpleNamespace(parties=("NL*CPO", "FR*AGR"), modules=("tariffs",))]
+    rig.rt.agreements = Agreements.of([SimpleNamespace(parties=("NL*CPO", "FR*AGR"), modules=("tariffs",))])
     tariff = await core.tariffs.get(CPO, "STD")
     assert tariff is not None
     await core.tariffs.put(tariff.model_copy(update={"currency": "USD", "last_updated": T0}))
