@@ -293,6 +293,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
             scheduler.drainer.register(prefix, deliverer)
         scheduler.add_job("ocpi-resync", ocpi.resync, settings.ocpi.resync_interval)
         ocpi.set_kick(scheduler.kick)
+        scheduler.add_job("ocpi-hub-purge", ocpi.purge, 86_400)
         start_interconnect(
             interconnect,
             scheduler,

@@ -20,6 +20,7 @@ from ocpi_modules.common.client import OcpiClient
 from ocpi_modules.common.middleware import ocpi_middleware
 from ocpi_modules.common.runtime import OCPI_KEY, OcpiConfig, OcpiRuntime
 from ocpi_modules.hub import HubRouter, broadcast, proxy
+from ocpi_modules.hub.purge import purge
 from ocpi_modules.v2_2_1.admin import setup_ocpi_admin
 from ocpi_modules.v2_2_1.api import setup_ocpi_routes
 from ocpi_modules.v2_2_1.api.versions import VERSION
@@ -58,6 +59,10 @@ class OcpiAdapter:
 
     async def resync(self) -> None:
         await resync(self.runtime)
+
+    async def purge(self) -> None:
+        """Daily: expired hub proxy URLs and remembered routes."""
+        await purge(self.runtime)
 
 
 def setup_ocpi(
