@@ -16,6 +16,7 @@ from aiohttp import web
 from hub.core.clock import Clock
 from hub.core.models import OutboxMessage, Platform
 from hub.core.services import Core
+from ocpi_modules import v2_1_1
 from ocpi_modules.common.client import OcpiClient
 from ocpi_modules.common.middleware import ocpi_middleware
 from ocpi_modules.common.runtime import OCPI_KEY, OcpiConfig, OcpiRuntime
@@ -23,7 +24,7 @@ from ocpi_modules.hub import HubRouter, broadcast, proxy
 from ocpi_modules.hub.purge import purge
 from ocpi_modules.v2_2_1.admin import setup_ocpi_admin
 from ocpi_modules.v2_2_1.api import setup_ocpi_routes
-from ocpi_modules.v2_2_1.api.versions import VERSION
+from ocpi_modules.v2_2_1.api.versions import OTHER_VERSIONS, VERSION
 from ocpi_modules.v2_2_1.authorize import OcpiRemoteAuthorizer
 from ocpi_modules.v2_2_1.emsp import resync
 from ocpi_modules.v2_2_1.emsp_admin import setup_emsp_admin
@@ -80,6 +81,9 @@ def setup_ocpi(
     app.middlewares.append(ocpi_middleware)
     app.middlewares.append(hub_routing_middleware)  # inside ocpi_middleware: its errors become envelopes
     rt.links[VERSION] = Link221(rt)
+    rt.links[v2_1_1.VERSION] = v2_1_1.link(rt)
+    rt.extras[OTHER_VERSIONS] = [v2_1_1.VERSION]
+    v2_1_1.add_routes(app.router)
     rt.router = HubRouter(rt, Local221())
     setup_ocpi_routes(app.router)
     proxy.add_routes(app.router, follow_proxy, config.base_path)

@@ -15,6 +15,7 @@ from ocpi_modules.common.runtime import OcpiConfig, runtime
 from ocpi_modules.v2_2_1.security import authenticate
 
 VERSION = "2.2.1"
+OTHER_VERSIONS = "ocpi.other_versions"  # rt.extras: the other versions served, each at /ocpi/{version}
 # Routes are registered under the default `OcpiConfig.base_path`; the URLs we hand out use `config.url`.
 BASE_PATH = "/ocpi"
 
@@ -35,6 +36,7 @@ ENDPOINTS: tuple[tuple[str, str, str], ...] = (
     ("commands", "SENDER", "emsp/commands"),
     ("commands", "RECEIVER", "cpo/commands"),
     ("chargingprofiles", "RECEIVER", "cpo/chargingprofiles"),
+    ("hubclientinfo", "SENDER", "hubclientinfo"),  # the hub's party list (VE-06, HC-03)
 )
 
 
@@ -63,7 +65,10 @@ def version_details(config: OcpiConfig) -> dict[str, Any]:
 
 async def get_versions(request: web.Request) -> web.Response:
     await authenticate(request, allow_invitation=True)
-    return ocpi_response(request, version_list(runtime(request).config))
+    rt = runtime(request)
+    # Other OCPI versions the hub speaks (2.1.1), listed by the composition root: highest first (VE-07).
+    others = [{"version": v, "url": rt.config.url(f"/{v}")} for v in rt.extras.get(OTHER_VERSIONS, ())]
+    return ocpi_response(request, version_list(rt.config) + others)
 
 
 async def get_version_details(request: web.Request) -> web.Response:
