@@ -8,34 +8,40 @@ An adapter module: imports aiohttp, structlog, ocpi_modules.common and the core 
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import structlog
 from aiohttp import web
 
-from hub.core.models import Platform, PlatformStatus
+from hub.core.models import Platform, Role
 from ocpi_modules.common.auth import new_token
 from ocpi_modules.common.envelope import ocpi_response
 from ocpi_modules.common.errors import MethodNotAllowedError
 from ocpi_modules.common.json import loads
-from ocpi_modules.common.runtime import OcpiConfig, runtime
-from ocpi_modules.v2_1_1.credentials import (
+from ocpi_modules.common.registration import (
+    ALREADY_REGISTERED,
+    NOT_REGISTERED,
+    REGISTERED,
     announce_registered,
-    check_party,
+    check_parties,
     credentials_lock,
+    invited_platform,
+    registered,
+    rotated,
+    still_registered,
+    suspended,
+)
+from ocpi_modules.common.runtime import OcpiConfig, OcpiRuntime, runtime
+from ocpi_modules.v2_1_1.credentials import (
+    Credentials,
     hub_credentials,
     parse_credentials,
     registered_roles,
     role_of,
-    suspended,
 )
-from ocpi_modules.v2_1_1.discovery import discover
-from ocpi_modules.v2_1_1.security import REGISTERED, Caller, authenticate
+from ocpi_modules.v2_1_1.discovery import Discovery, discover
+from ocpi_modules.v2_1_1.security import Caller, authenticate
 from ocpi_modules.v2_1_1.urls import BASE_PATH, MODULES, VERSION, details_url, module_url
 
 log = structlog.get_logger(__name__)
-
-NOT_REGISTERED = "Not registered: POST credentials with the token you were given first"
 
 
 def version_details(config: OcpiConfig) -> dict[str, object]:
@@ -71,37 +77,18 @@ async def post_credentials(request: web.Request) -> web.Response:
     rt = runtime(request)
     caller = await authenticate(request, allow_invitation=True)
     if not caller.via_invitation:
-        raise MethodNotAllowedError("Already registered: use PUT to update or DELETE to unregister")
+        raise MethodNotAllowedError(ALREADY_REGISTERED)
     async with credentials_lock(rt, caller.platform.id):
-        platform = await rt.core.platforms.get(caller.platform.id)
-        if (
-            platform is None
-            or platform.status is not PlatformStatus.PLANNED
-            or platform.invitation_token != caller.token
-        ):
-            raise MethodNotAllowedError("Already registered: use PUT to update or DELETE to unregister")
-        offered = parse_credentials(loads(await request.read()))
-        role = role_of(platform, offered.party)
-        await check_party(rt, offered.party, platform.id)
-        found = await discover(rt, offered.url, offered.token, role, timeout_s=rt.config.callback_timeout_s)
+        platform = await invited_platform(rt, caller.platform.id, caller.token)
+        offered, role, found = await _discovered(request, rt, platform)
         token_c = new_token()
-        now = rt.clock.now()
-        platform = platform.model_copy(
-            update={
-                "status": PlatformStatus.CONNECTED,
-                "version": VERSION,
-                "versions_url": found.versions_url,
-                "endpoints": found.endpoints,
-                "roles": registered_roles(offered, role),
-                "invitation_token": None,
-                "inbound_token": token_c,
-                "previous_inbound_token": None,
-                "previous_inbound_until": None,
-                "outbound_token": offered.token,
-                "encode_token": found.encode,
-                "registered_at": now,
-                "last_updated": now,
-            }
+        platform = registered(
+            platform,
+            found,
+            roles=registered_roles(offered, role),
+            inbound_token=token_c,
+            outbound_token=offered.token,
+            now=rt.clock.now(),
         )
         await rt.core.platforms.put(platform)
     log.info(
@@ -121,27 +108,18 @@ async def put_credentials(request: web.Request) -> web.Response:
     rt = runtime(request)
     caller = await _registered_caller(request)
     async with credentials_lock(rt, caller.platform.id):
-        platform = await _still_registered(request, caller)
-        offered = parse_credentials(loads(await request.read()))
-        role = role_of(platform, offered.party)
-        await check_party(rt, offered.party, platform.id)
-        found = await discover(rt, offered.url, offered.token, role, timeout_s=rt.config.callback_timeout_s)
+        platform = await still_registered(rt, caller.platform.id)
+        offered, role, found = await _discovered(request, rt, platform)
         token_c = new_token()
-        now = rt.clock.now()
-        platform = platform.model_copy(
-            update={
-                "status": PlatformStatus.CONNECTED,
-                "version": VERSION,
-                "versions_url": found.versions_url,
-                "endpoints": found.endpoints,
-                "roles": registered_roles(offered, role),
-                "inbound_token": token_c,
-                "previous_inbound_token": caller.token,
-                "previous_inbound_until": now + timedelta(seconds=rt.config.token_grace_s),
-                "outbound_token": offered.token,
-                "encode_token": found.encode,
-                "last_updated": now,
-            }
+        platform = rotated(
+            platform,
+            found,
+            roles=registered_roles(offered, role),
+            inbound_token=token_c,
+            outbound_token=offered.token,
+            previous_token=caller.token,
+            grace_s=rt.config.token_grace_s,
+            now=rt.clock.now(),
         )
         await rt.core.platforms.put(platform)
     log.info("ocpi_credentials_rotated", platform_id=platform.id, initiated_by="partner", version=VERSION)
@@ -153,18 +131,22 @@ async def delete_credentials(request: web.Request) -> web.Response:
     rt = runtime(request)
     caller = await _registered_caller(request)
     async with credentials_lock(rt, caller.platform.id):
-        platform = await _still_registered(request, caller)
+        platform = await still_registered(rt, caller.platform.id)
         await rt.core.platforms.put(suspended(platform, rt))
     log.info("ocpi_unregistered", platform_id=platform.id, initiated_by="partner", version=VERSION)
     return ocpi_response(request)
 
 
-async def _still_registered(request: web.Request, caller: Caller) -> Platform:
-    """The caller's platform re-read under the handshake lock (a concurrent DELETE may have ended it)."""
-    platform = await runtime(request).core.platforms.get(caller.platform.id)
-    if platform is None or platform.status not in REGISTERED:
-        raise MethodNotAllowedError(NOT_REGISTERED)
-    return platform
+async def _discovered(
+    request: web.Request, rt: OcpiRuntime, platform: Platform
+) -> tuple[Credentials, Role, Discovery]:
+    """The partner's credentials from the body, its role, and its discovered 2.1.1 endpoints (the callback
+    GETs with its token, within `callback_timeout_s`)."""
+    offered = parse_credentials(loads(await request.read()))
+    role = role_of(platform, offered.party)
+    await check_parties(rt, (offered.party,), platform.id)
+    found = await discover(rt, offered.url, offered.token, role, timeout_s=rt.config.callback_timeout_s)
+    return offered, role, found
 
 
 def add_routes(router: web.UrlDispatcher) -> None:

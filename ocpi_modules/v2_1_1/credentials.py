@@ -1,5 +1,6 @@
 """The flat 2.1.1 Credentials object `{token, url, business_details, party_id, country_code}` (credentials.md,
-checklist §21): checking a partner's, building ours, and what registration with either side stores.
+checklist §21): checking a partner's, building ours, and the roles registration with either side stores
+(the lock, listeners and party checks are common.registration).
 
 2.1.1 credentials name one party and no role, so a 2.1.1 partner's role comes from the invitation it was
 given (`Platform.invited_role`, `[[ocpi.invitations]] role = …`) or, on a PUT, from its registration.
@@ -9,25 +10,19 @@ An adapter module: imports pydantic, structlog, ocpi_modules.common and the core
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 from typing import Any
 
 import structlog
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from hub.core.models import PartyRef, Platform, PlatformRole, PlatformStatus, Role
+from hub.core.models import PartyRef, Platform, PlatformRole, Role
 from ocpi_modules.common.auth import is_valid_token
 from ocpi_modules.common.client import token_fingerprint
 from ocpi_modules.common.errors import InvalidParametersError, UnableToUseClientApiError
-from ocpi_modules.common.runtime import OcpiConfig, OcpiRuntime
+from ocpi_modules.common.runtime import OcpiConfig
 
 log = structlog.get_logger(__name__)
-
-# Shared with the 2.2.1 handshakes through the runtime (same keys): one handshake per platform at a time,
-# whichever version's credentials endpoint is called, and the same listeners after a registration.
-LOCKS_KEY = "ocpi.credentials_locks"
-LISTENERS_KEY = "ocpi.registration_listeners"
 
 
 class _BusinessDetails(BaseModel):
@@ -100,42 +95,6 @@ def role_of(platform: Platform, party: PartyRef) -> Role:
     raise UnableToUseClientApiError(
         "OCPI 2.1.1 credentials carry no role and this invitation names none: ask the hub's operator to set "
         'role = "CPO" or "EMSP" on the invitation'
-    )
-
-
-async def check_party(rt: OcpiRuntime, party: PartyRef, platform_id: str) -> None:
-    """Refuse (2001) a party that is ours (the hub or hosted) or registered by another platform (CR-12)."""
-    config = rt.config
-    if party.key() == config.hub_party.key() or config.hosted_party(party) is not None:
-        raise InvalidParametersError(f"Party {party} is a party of this hub")
-    holder = await rt.core.platforms.find_by_party(party)
-    if holder is not None and holder.id != platform_id:
-        raise InvalidParametersError(f"Party {party} is already registered by another platform")
-
-
-def credentials_lock(rt: OcpiRuntime, platform_id: str) -> asyncio.Lock:
-    locks: dict[str, asyncio.Lock] = rt.extras.setdefault(LOCKS_KEY, {})
-    return locks.setdefault(platform_id, asyncio.Lock())
-
-
-def announce_registered(rt: OcpiRuntime, platform: Platform) -> None:
-    """Start the registration listeners (e.g. the welcome push) for a platform just CONNECTED."""
-    for listener in rt.extras.get(LISTENERS_KEY, ()):
-        rt.core.tasks.spawn(listener(rt, platform), name=f"ocpi-registered-{platform.id}")
-
-
-def suspended(platform: Platform, rt: OcpiRuntime) -> Platform:
-    """Every token cleared, status SUSPENDED (CR-09)."""
-    return platform.model_copy(
-        update={
-            "status": PlatformStatus.SUSPENDED,
-            "invitation_token": None,
-            "inbound_token": None,
-            "previous_inbound_token": None,
-            "previous_inbound_until": None,
-            "outbound_token": None,
-            "last_updated": rt.clock.now(),
-        }
     )
 
 

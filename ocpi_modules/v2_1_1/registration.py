@@ -8,25 +8,16 @@ An adapter module: imports structlog, ocpi_modules.common and the core only.
 
 from __future__ import annotations
 
-from typing import Any
-
 import structlog
 
 from hub.core.models import Platform, PlatformStatus, Role
 from ocpi_modules.common.auth import new_token
-from ocpi_modules.common.client import OcpiTransportError
 from ocpi_modules.common.errors import UnableToUseClientApiError
+from ocpi_modules.common.handshake import send_credentials
+from ocpi_modules.common.registration import announce_registered, check_parties, credentials_lock
 from ocpi_modules.common.runtime import OcpiRuntime
-from ocpi_modules.v2_1_1.credentials import (
-    announce_registered,
-    check_party,
-    credentials_lock,
-    hub_credentials,
-    parse_credentials,
-    registered_roles,
-    role_of,
-)
-from ocpi_modules.v2_1_1.discovery import checked_url, discover
+from ocpi_modules.v2_1_1.credentials import hub_credentials, parse_credentials, registered_roles, role_of
+from ocpi_modules.v2_1_1.discovery import discover
 from ocpi_modules.v2_1_1.urls import VERSION
 
 log = structlog.get_logger(__name__)
@@ -54,11 +45,16 @@ async def register(rt: OcpiRuntime, platform: Platform, versions_url: str, token
         )
         await rt.core.platforms.put(platform)
         try:
-            answer = await _post_credentials(
-                rt, found.endpoint("credentials") or "", token_a, found.encode, token_b
+            answer = await send_credentials(
+                rt,
+                "POST",
+                found.endpoint("credentials") or "",
+                token_a,
+                found.encode,
+                hub_credentials(rt.config, token_b),
             )
-            offered = parse_credentials(answer)
-            await check_party(rt, offered.party, platform.id)
+            offered = parse_credentials(answer.data)
+            await check_parties(rt, (offered.party,), platform.id)
         except Exception:
             # Token B dies with the attempt: the partner never got a usable registration.
             failed = platform.model_copy(update={"inbound_token": None, "last_updated": rt.clock.now()})
@@ -89,24 +85,3 @@ def _role(platform: Platform) -> Role:
     raise UnableToUseClientApiError(
         "OCPI 2.1.1 credentials carry no role: name the partner's role (CPO or EMSP) before registering"
     )
-
-
-async def _post_credentials(rt: OcpiRuntime, url: str, token_a: str, encode: bool, token_b: str) -> Any:
-    url = checked_url(rt, url, "credentials URL")
-    try:
-        response = await rt.http.request(
-            "POST",
-            url,
-            token=token_a,
-            encode=encode,
-            json=hub_credentials(rt.config, token_b),
-            timeout_s=rt.config.request_timeout_s,
-        )
-    except OcpiTransportError as exc:
-        raise UnableToUseClientApiError(f"POST {url} failed: {exc}") from None
-    if not response.ok:
-        detail = f": {response.status_message}" if response.status_message else ""
-        raise UnableToUseClientApiError(
-            f"POST {url} answered HTTP {response.http_status}, status {response.status_code}{detail}"
-        )
-    return response.data

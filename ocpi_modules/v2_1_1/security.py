@@ -12,18 +12,16 @@ from dataclasses import dataclass, field
 import structlog
 from aiohttp import web
 
-from hub.core.models import PartyRef, Platform, PlatformStatus, Role
+from hub.core.models import PartyRef, Platform, Role
 from ocpi_modules.common.auth import token_candidates
 from ocpi_modules.common.client import token_fingerprint
 from ocpi_modules.common.errors import ClientError, UnauthorizedError
 from ocpi_modules.common.headers import AUTHORIZATION
-from ocpi_modules.common.runtime import OcpiRuntime, runtime
+from ocpi_modules.common.registration import REGISTERED, accepts_token
+from ocpi_modules.common.runtime import runtime
 from ocpi_modules.v2_1_1.urls import VERSION
 
 log = structlog.get_logger(__name__)
-
-# Registered platforms may use functional modules (PLANNED ones reach versions and credentials only).
-REGISTERED = frozenset({PlatformStatus.CONNECTED, PlatformStatus.OFFLINE})
 
 
 @dataclass(frozen=True)
@@ -45,24 +43,6 @@ class Partner:
     role: Role
 
 
-def _accepts(rt: OcpiRuntime, platform: Platform, token: str, allow_invitation: bool) -> bool | None:
-    """True: accepted as the invitation; False: as a current or previous token; None: refused (CR-07,
-    CR-09)."""
-    if platform.status is PlatformStatus.SUSPENDED:
-        return None
-    if platform.inbound_token == token:
-        return False
-    if (
-        platform.previous_inbound_token == token
-        and platform.previous_inbound_until is not None
-        and rt.clock.now() < platform.previous_inbound_until
-    ):
-        return False
-    if platform.invitation_token == token and allow_invitation and platform.status is PlatformStatus.PLANNED:
-        return True
-    return None
-
-
 async def authenticate(request: web.Request, *, allow_invitation: bool = False) -> Caller:
     """The platform whose token the request carries, or UnauthorizedError (HTTP 401, AU-04); Token A counts
     only where `allow_invitation` (versions and credentials, AU-05)."""
@@ -72,7 +52,7 @@ async def authenticate(request: web.Request, *, allow_invitation: bool = False) 
         platform = await rt.core.platforms.find_by_token(candidate)
         if platform is None:
             continue
-        via_invitation = _accepts(rt, platform, candidate, allow_invitation)
+        via_invitation = accepts_token(rt, platform, candidate, allow_invitation)
         if via_invitation is None:
             log.info(
                 "ocpi_token_refused",

@@ -16,6 +16,7 @@ from ocpi_modules.common.auth import token_candidates
 from ocpi_modules.common.client import token_fingerprint
 from ocpi_modules.common.errors import InvalidParametersError, UnauthorizedError, UnknownReceiverError
 from ocpi_modules.common.headers import AUTHORIZATION, routing_headers
+from ocpi_modules.common.registration import accepts_token
 from ocpi_modules.common.runtime import HostedParty, OcpiRuntime, runtime
 from ocpi_modules.v2_2_1.stillalive import note_seen
 
@@ -47,23 +48,6 @@ class Functional:
     hosted: HostedParty
 
 
-def _accepts(rt: OcpiRuntime, platform: Platform, token: str, allow_invitation: bool) -> bool | None:
-    """True: accepted as the invitation; False: accepted as a current/previous token; None: refused."""
-    if platform.status is PlatformStatus.SUSPENDED:
-        return None
-    if platform.inbound_token == token:
-        return False
-    if (
-        platform.previous_inbound_token == token
-        and platform.previous_inbound_until is not None
-        and rt.clock.now() < platform.previous_inbound_until
-    ):
-        return False
-    if platform.invitation_token == token and allow_invitation and platform.status is PlatformStatus.PLANNED:
-        return True
-    return None
-
-
 async def authenticate(request: web.Request, *, allow_invitation: bool = False) -> Caller:
     """The platform whose token the request carries, or UnauthorizedError (HTTP 401).
 
@@ -76,7 +60,7 @@ async def authenticate(request: web.Request, *, allow_invitation: bool = False) 
         platform = await rt.core.platforms.find_by_token(candidate)
         if platform is None:
             continue
-        via_invitation = _accepts(rt, platform, candidate, allow_invitation)
+        via_invitation = accepts_token(rt, platform, candidate, allow_invitation)
         if via_invitation is None:
             log.info(
                 "ocpi_token_refused",

@@ -148,7 +148,10 @@ async def test_ve03_versions_and_details_accept_token_a_b_and_c_without_side_eff
     with_c = await client.get("/ocpi/2.2.1")
 
     assert with_a.status_code == details_a.status_code == with_c.status_code == 1000
-    assert with_a.data == [{"version": "2.2.1", "url": f"{hub.url}/ocpi/2.2.1"}]
+    assert with_a.data == [
+        {"version": "2.2.1", "url": f"{hub.url}/ocpi/2.2.1"},
+        {"version": "2.1.1", "url": f"{hub.url}/ocpi/2.1.1"},
+    ]
     assert with_c.data == details_a.data
     assert details_a.data["version"] == "2.2.1"
     endpoints = {(e["identifier"], e["role"]): e["url"] for e in details_a.data["endpoints"]}

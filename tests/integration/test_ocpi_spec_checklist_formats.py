@@ -264,7 +264,10 @@ async def test_ve_01_versions_list_names_valid_versions_with_absolute_urls(env: 
     reply = await env.call("GET", "/ocpi/versions")
 
     assert reply.code == 1000
-    assert reply.data == [{"version": "2.2.1", "url": f"{env.hub.url}{V}"}]
+    assert reply.data == [
+        {"version": "2.2.1", "url": f"{env.hub.url}{V}"},
+        {"version": "2.1.1", "url": f"{env.hub.url}/ocpi/2.1.1"},
+    ]
 
 
 async def test_ve_02_ve_05_details_advertise_standard_modules_each_role_once_and_every_url_answers(

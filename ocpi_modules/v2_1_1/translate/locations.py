@@ -16,6 +16,7 @@ Pure functions; imports ocpi_modules.common and the standard library only.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from hub.core.models import PartyRef
@@ -116,13 +117,9 @@ def evse_to_221(
     out: dict[str, Any] = {}
     copy_fields(src, out, _EVSE_SAME)
     copy_fields(src, out, ("capabilities", "coordinates"))
-    if "connectors" in src:
-        out["connectors"] = [
-            connector_to_221(c, notes=notes, partial=partial, path=at(at(path, "connectors"), n))
-            for n, c in enumerate(items(src["connectors"], at(path, "connectors")))
-        ]
-    unknown_fields(src, {*_EVSE_SAME, "capabilities", "coordinates", "connectors"}, path, notes, NOT_IN_221)
-    return out
+    return _with_connectors(
+        src, out, connector_to_221, notes=notes, partial=partial, path=path, why=NOT_IN_221
+    )
 
 
 def connector_to_221(
@@ -237,13 +234,9 @@ def evse_to_211(
         )
     if "coordinates" in src:
         out["coordinates"] = geo_to_211(src["coordinates"], at(path, "coordinates"))
-    if "connectors" in src:
-        out["connectors"] = [
-            connector_to_211(c, notes=notes, partial=partial, path=at(at(path, "connectors"), n))
-            for n, c in enumerate(items(src["connectors"], at(path, "connectors")))
-        ]
-    unknown_fields(src, {*_EVSE_SAME, "capabilities", "coordinates", "connectors"}, path, notes, NOT_IN_211)
-    return out
+    return _with_connectors(
+        src, out, connector_to_211, notes=notes, partial=partial, path=path, why=NOT_IN_211
+    )
 
 
 def connector_to_211(
@@ -306,6 +299,27 @@ def geo_to_211(data: Any, path: str) -> dict[str, Any]:
         value = src.get(name)
         if isinstance(value, str) and _FIVE_DECIMALS.fullmatch(value):
             out[name] = value + "0"
+    return out
+
+
+def _with_connectors(
+    src: dict[str, Any],
+    out: dict[str, Any],
+    convert: Callable[..., dict[str, Any]],
+    *,
+    notes: Notes | None,
+    partial: bool,
+    path: str,
+    why: str,
+) -> dict[str, Any]:
+    """An EVSE's `out` with its connectors translated by `convert`; fields neither version's EVSE has noted
+    as `why`."""
+    if "connectors" in src:
+        out["connectors"] = [
+            convert(c, notes=notes, partial=partial, path=at(at(path, "connectors"), n))
+            for n, c in enumerate(items(src["connectors"], at(path, "connectors")))
+        ]
+    unknown_fields(src, {*_EVSE_SAME, "capabilities", "coordinates", "connectors"}, path, notes, why)
     return out
 
 

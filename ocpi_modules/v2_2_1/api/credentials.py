@@ -6,27 +6,34 @@ An adapter module: imports aiohttp, structlog, ocpi_modules and the core only.
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import structlog
 from aiohttp import web
 
-from hub.core.models import Platform, PlatformStatus
+from hub.core.models import Platform
 from ocpi_modules.common.auth import new_token
 from ocpi_modules.common.envelope import ocpi_response
 from ocpi_modules.common.errors import MethodNotAllowedError
 from ocpi_modules.common.json import loads
+from ocpi_modules.common.registration import (
+    ALREADY_REGISTERED,
+    NOT_REGISTERED,
+    announce_registered,
+    credentials_lock,
+    invited_platform,
+    registered,
+    rotated,
+    still_registered,
+    suspended,
+)
 from ocpi_modules.common.runtime import OcpiRuntime, runtime
 from ocpi_modules.v2_2_1.api.versions import BASE_PATH, VERSION
 from ocpi_modules.v2_2_1.registration import (
     Credentials,
-    announce_registered,
+    Discovery,
     check_roles,
-    credentials_lock,
     discover,
     hub_credentials,
     parse_credentials,
-    suspended,
 )
 from ocpi_modules.v2_2_1.security import REGISTERED, Caller, authenticate
 
@@ -38,29 +45,26 @@ async def _registered_caller(request: web.Request) -> Caller:
     module (AU-05), so it gets the 405 too, not a 401."""
     caller = await authenticate(request, allow_invitation=True)
     if caller.via_invitation or caller.platform.status not in REGISTERED:
-        raise MethodNotAllowedError("Not registered: POST credentials with the token you were given first")
+        raise MethodNotAllowedError(NOT_REGISTERED)
     return caller
 
 
-async def _still_registered(rt: OcpiRuntime, caller: Caller) -> Platform:
-    """The caller's platform re-read under the handshake lock (a concurrent DELETE may have ended it)."""
-    platform = await rt.core.platforms.get(caller.platform.id)
-    if platform is None or platform.status not in REGISTERED:
-        raise MethodNotAllowedError("Not registered: POST credentials with the token you were given first")
-    return platform
-
-
-async def _offered(request: web.Request, rt: OcpiRuntime, platform: Platform) -> Credentials:
+async def _discovered(
+    request: web.Request, rt: OcpiRuntime, platform: Platform
+) -> tuple[Credentials, Discovery]:
+    """The partner's credentials from the body (its roles checked) and its discovered endpoints (the
+    callback GETs with its token, within `callback_timeout_s`)."""
     offered = parse_credentials(loads(await request.read()))
     await check_roles(rt, offered.roles, platform.id)
-    return offered
+    found = await discover(rt, offered.url, offered.token, timeout_s=rt.config.callback_timeout_s)
+    return offered, found
 
 
 async def get_credentials(request: web.Request) -> web.Response:
     """Our credentials as the caller sees them: its current token towards us (CR-05)."""
     caller = await authenticate(request, allow_invitation=True)
     if caller.via_invitation:
-        raise MethodNotAllowedError("Not registered: POST credentials with the token you were given first")
+        raise MethodNotAllowedError(NOT_REGISTERED)
     rt = runtime(request)
     return ocpi_response(request, hub_credentials(rt.config, caller.platform.inbound_token or caller.token))
 
@@ -70,36 +74,18 @@ async def post_credentials(request: web.Request) -> web.Response:
     rt = runtime(request)
     caller = await authenticate(request, allow_invitation=True)
     if not caller.via_invitation:
-        raise MethodNotAllowedError("Already registered: use PUT to update or DELETE to unregister")
+        raise MethodNotAllowedError(ALREADY_REGISTERED)
     async with credentials_lock(rt, caller.platform.id):
-        platform = await rt.core.platforms.get(caller.platform.id)
-        if (
-            platform is None
-            or platform.status is not PlatformStatus.PLANNED
-            or platform.invitation_token != caller.token
-        ):
-            # A concurrent POST with the same Token A won the race.
-            raise MethodNotAllowedError("Already registered: use PUT to update or DELETE to unregister")
-        offered = await _offered(request, rt, platform)
-        found = await discover(rt, offered.url, offered.token, timeout_s=rt.config.callback_timeout_s)
+        platform = await invited_platform(rt, caller.platform.id, caller.token)
+        offered, found = await _discovered(request, rt, platform)
         token_c = new_token()
-        now = rt.clock.now()
-        platform = platform.model_copy(
-            update={
-                "status": PlatformStatus.CONNECTED,
-                "version": found.version,
-                "versions_url": found.versions_url,
-                "endpoints": found.endpoints,
-                "roles": offered.roles,
-                "invitation_token": None,
-                "inbound_token": token_c,
-                "previous_inbound_token": None,
-                "previous_inbound_until": None,
-                "outbound_token": offered.token,
-                "encode_token": found.encode,
-                "registered_at": now,
-                "last_updated": now,
-            }
+        platform = registered(
+            platform,
+            found,
+            roles=offered.roles,
+            inbound_token=token_c,
+            outbound_token=offered.token,
+            now=rt.clock.now(),
         )
         await rt.core.platforms.put(platform)
     log.info(
@@ -116,25 +102,18 @@ async def put_credentials(request: web.Request) -> web.Response:
     rt = runtime(request)
     caller = await _registered_caller(request)
     async with credentials_lock(rt, caller.platform.id):
-        platform = await _still_registered(rt, caller)
-        offered = await _offered(request, rt, platform)
-        found = await discover(rt, offered.url, offered.token, timeout_s=rt.config.callback_timeout_s)
+        platform = await still_registered(rt, caller.platform.id)
+        offered, found = await _discovered(request, rt, platform)
         token_c = new_token()
-        now = rt.clock.now()
-        platform = platform.model_copy(
-            update={
-                "status": PlatformStatus.CONNECTED,
-                "version": found.version,
-                "versions_url": found.versions_url,
-                "endpoints": found.endpoints,
-                "roles": offered.roles,
-                "inbound_token": token_c,
-                "previous_inbound_token": caller.token,
-                "previous_inbound_until": now + timedelta(seconds=rt.config.token_grace_s),
-                "outbound_token": offered.token,
-                "encode_token": found.encode,
-                "last_updated": now,
-            }
+        platform = rotated(
+            platform,
+            found,
+            roles=offered.roles,
+            inbound_token=token_c,
+            outbound_token=offered.token,
+            previous_token=caller.token,
+            grace_s=rt.config.token_grace_s,
+            now=rt.clock.now(),
         )
         await rt.core.platforms.put(platform)
     log.info("ocpi_credentials_rotated", platform_id=platform.id, initiated_by="partner")
@@ -146,7 +125,7 @@ async def delete_credentials(request: web.Request) -> web.Response:
     rt = runtime(request)
     caller = await _registered_caller(request)
     async with credentials_lock(rt, caller.platform.id):
-        platform = await _still_registered(rt, caller)
+        platform = await still_registered(rt, caller.platform.id)
         await rt.core.platforms.put(suspended(platform, rt))
     log.info("ocpi_unregistered", platform_id=platform.id, initiated_by="partner")
     return ocpi_response(request)

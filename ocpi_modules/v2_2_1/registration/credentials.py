@@ -12,6 +12,7 @@ from hub.core.models import PartyRef, PlatformRole, Role
 from ocpi_modules.common.auth import is_valid_token
 from ocpi_modules.common.client import token_fingerprint
 from ocpi_modules.common.errors import InvalidParametersError
+from ocpi_modules.common.registration import check_parties
 from ocpi_modules.common.runtime import OcpiConfig, OcpiRuntime
 
 # --- The Credentials object ---------------------------------------------------------------------------------
@@ -96,11 +97,4 @@ def hub_credentials(config: OcpiConfig, token: str) -> dict[str, Any]:
 async def check_roles(rt: OcpiRuntime, roles: tuple[PlatformRole, ...], platform_id: str) -> None:
     """Refuse (2001) parties that are ours (the hub or a hosted party) or already registered by another
     platform (CR-12)."""
-    config = rt.config
-    for entry in roles:
-        party = entry.party
-        if party.key() == config.hub_party.key() or config.hosted_party(party) is not None:
-            raise InvalidParametersError(f"Party {party} is a party of this hub")
-        holder = await rt.core.platforms.find_by_party(party)
-        if holder is not None and holder.id != platform_id:
-            raise InvalidParametersError(f"Party {party} is already registered by another platform")
+    await check_parties(rt, (entry.party for entry in roles), platform_id)

@@ -5,19 +5,19 @@ from __future__ import annotations
 
 import uuid
 from datetime import timedelta
-from typing import Any
 
 import structlog
 
 from hub.core.errors import ConflictError, NotFoundError
 from hub.core.models import Platform, PlatformStatus
 from ocpi_modules.common.auth import new_token
-from ocpi_modules.common.client import OcpiResponse, OcpiTransportError, check_partner_url, token_fingerprint
-from ocpi_modules.common.errors import OcpiError, UnableToUseClientApiError
+from ocpi_modules.common.client import check_partner_url, token_fingerprint
+from ocpi_modules.common.errors import OcpiError
+from ocpi_modules.common.handshake import send_credentials
+from ocpi_modules.common.registration import announce_registered, credentials_lock, suspended
 from ocpi_modules.common.runtime import OcpiRuntime
 from ocpi_modules.v2_2_1.registration.credentials import check_roles, hub_credentials, parse_credentials
-from ocpi_modules.v2_2_1.registration.discovery import _checked_url, _client, discover
-from ocpi_modules.v2_2_1.registration.listeners import announce_registered, credentials_lock
+from ocpi_modules.v2_2_1.registration.discovery import discover
 from ocpi_modules.v2_2_1.security import REGISTERED
 
 log = structlog.get_logger(__name__)
@@ -38,24 +38,6 @@ async def invite(rt: OcpiRuntime, name: str) -> tuple[Platform, str]:
     await rt.core.platforms.put(platform)
     log.info("ocpi_invitation_created", platform_id=platform.id, name=name, token_fp=token_fingerprint(token))
     return platform, token
-
-
-async def _send_credentials(
-    rt: OcpiRuntime, method: str, url: str, token: str, encode: bool, body: dict[str, Any] | None
-) -> OcpiResponse:
-    url = _checked_url(rt, url, "credentials URL")
-    try:
-        response = await _client(rt).request(
-            method, url, token=token, encode=encode, json=body, timeout_s=rt.config.request_timeout_s
-        )
-    except OcpiTransportError as exc:
-        raise UnableToUseClientApiError(f"{method} {url} failed: {exc}") from None
-    if not response.ok:
-        detail = f": {response.status_message}" if response.status_message else ""
-        raise UnableToUseClientApiError(
-            f"{method} {url} answered HTTP {response.http_status}, status {response.status_code}{detail}"
-        )
-    return response
 
 
 async def register(rt: OcpiRuntime, *, versions_url: str, token_a: str, name: str) -> Platform:
@@ -82,7 +64,7 @@ async def register(rt: OcpiRuntime, *, versions_url: str, token_a: str, name: st
         )
         await rt.core.platforms.put(platform)
         try:
-            answer = await _send_credentials(
+            answer = await send_credentials(
                 rt,
                 "POST",
                 found.endpoint("credentials") or "",
@@ -176,7 +158,7 @@ async def update(rt: OcpiRuntime, platform_id: str) -> Platform:
         )
         await rt.core.platforms.put(platform)  # before the PUT: its callback GETs use the new token
         try:
-            answer = await _send_credentials(
+            answer = await send_credentials(
                 rt,
                 "PUT",
                 found.endpoint("credentials") or "",
@@ -223,7 +205,7 @@ async def unregister(rt: OcpiRuntime, platform_id: str) -> Platform:
         credentials_url = platform.endpoint("credentials", "SENDER")
         if platform.status in REGISTERED and platform.outbound_token and credentials_url:
             try:
-                await _send_credentials(
+                await send_credentials(
                     rt, "DELETE", credentials_url, platform.outbound_token, platform.encode_token, None
                 )
             except OcpiError as exc:
@@ -232,18 +214,3 @@ async def unregister(rt: OcpiRuntime, platform_id: str) -> Platform:
         await rt.core.platforms.put(platform)
     log.info("ocpi_unregistered", platform_id=platform.id, initiated_by="hub")
     return platform
-
-
-def suspended(platform: Platform, rt: OcpiRuntime) -> Platform:
-    """The platform with every token cleared and status SUSPENDED (CR-09)."""
-    return platform.model_copy(
-        update={
-            "status": PlatformStatus.SUSPENDED,
-            "invitation_token": None,
-            "inbound_token": None,
-            "previous_inbound_token": None,
-            "previous_inbound_until": None,
-            "outbound_token": None,
-            "last_updated": rt.clock.now(),
-        }
-    )
