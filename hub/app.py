@@ -294,6 +294,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
         scheduler.add_job("ocpi-resync", ocpi.resync, settings.ocpi.resync_interval)
         ocpi.set_kick(scheduler.kick)
         scheduler.add_job("ocpi-hub-purge", ocpi.purge, 86_400)
+        scheduler.add_job("ocpi-still-alive", ocpi.still_alive, 60)
+        await ocpi.publish_client_info()
         start_interconnect(
             interconnect,
             scheduler,

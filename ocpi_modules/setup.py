@@ -22,6 +22,7 @@ from ocpi_modules.common.middleware import ocpi_middleware
 from ocpi_modules.common.runtime import OCPI_KEY, OcpiConfig, OcpiRuntime
 from ocpi_modules.hub import HubRouter, broadcast, proxy
 from ocpi_modules.hub.purge import purge
+from ocpi_modules.v2_2_1 import hubclientinfo
 from ocpi_modules.v2_2_1.admin import setup_ocpi_admin
 from ocpi_modules.v2_2_1.api import setup_ocpi_routes
 from ocpi_modules.v2_2_1.api.versions import OTHER_VERSIONS, VERSION
@@ -52,6 +53,7 @@ class OcpiAdapter:
         return [
             *OcpiPushService(self.runtime).deliverers(),
             (broadcast.TOPIC, broadcast.deliverer(self.runtime)),
+            *hubclientinfo.deliverers(self.runtime),  # "ocpi.clientinfo" over "ocpi."
         ]
 
     def set_kick(self, kick: Callable[[], None]) -> None:
@@ -60,6 +62,14 @@ class OcpiAdapter:
 
     async def resync(self) -> None:
         await resync(self.runtime)
+
+    async def still_alive(self) -> None:
+        """Every minute (HC-08): probe silent platforms, publish HubClientInfo changes."""
+        await hubclientinfo.still_alive(self.runtime)
+
+    async def publish_client_info(self) -> None:
+        """At start-up and after (un)registrations: push HubClientInfo changes (HC-05)."""
+        await hubclientinfo.publish_changes(self.runtime)
 
     async def purge(self) -> None:
         """Daily: expired hub proxy URLs and remembered routes."""
@@ -106,4 +116,9 @@ def setup_ocpi(
         await OcpiPushService(rt).welcome(platform.id)
 
     on_registered(rt, welcome)
+
+    async def publish_client_info(rt: OcpiRuntime, _platform: Platform) -> None:
+        await hubclientinfo.publish_changes(rt)
+
+    on_registered(rt, publish_client_info)
     return OcpiAdapter(runtime=rt)

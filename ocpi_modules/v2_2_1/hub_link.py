@@ -15,14 +15,15 @@ from ocpi_modules.common.client import OcpiTransportError
 from ocpi_modules.common.errors import ServerError
 from ocpi_modules.common.headers import AUTHORIZATION, CONTENT_TYPE, JSON_CONTENT_TYPE, outbound_headers
 from ocpi_modules.common.inprocess import call_handler
-from ocpi_modules.common.routing import RelayAnswer, RelayRequest
+from ocpi_modules.common.routing import FUNCTIONAL_MODULES, RelayAnswer, RelayRequest
 from ocpi_modules.common.runtime import OcpiRuntime
 from ocpi_modules.common.status import StatusCode
 from ocpi_modules.v2_2_1.api.versions import BASE_PATH, ENDPOINTS, VERSION
 
-# (module, role) → the path of our hosted party's interface under /ocpi/2.2.1.
+# (module, role) → the path of our hosted party's interface under /ocpi/2.2.1. Functional modules only:
+# configuration modules (credentials, hubclientinfo) are never routed (RT-02).
 INTERFACE_PATHS = {
-    (identifier, role): path for identifier, role, path in ENDPOINTS if identifier != "credentials"
+    (identifier, role): path for identifier, role, path in ENDPOINTS if identifier in FUNCTIONAL_MODULES
 }
 
 

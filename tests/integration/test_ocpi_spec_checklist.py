@@ -78,6 +78,7 @@ _ROUTES = """
 GET /ocpi/versions
 GET /ocpi/2.2.1
 GET,POST,PUT,DELETE /ocpi/2.2.1/credentials
+GET /ocpi/2.2.1/hubclientinfo
 GET /ocpi/2.2.1/cpo/locations
 GET /ocpi/2.2.1/cpo/locations/{id}
 GET /ocpi/2.2.1/cpo/locations/LOC001/{id}
@@ -403,7 +404,8 @@ async def test_the_route_table_names_every_ocpi_route_of_the_app(env: Env) -> No
     served = {
         (route.method, resource.canonical)
         for resource in router.resources()
-        if resource.canonical.startswith("/ocpi/")
+        # 2.1.1 has its own checks (tests/integration/test_ocpi211_*.py)
+        if resource.canonical.startswith("/ocpi/") and not resource.canonical.startswith("/ocpi/2.1.1")
         for route in resource
         if route.method != "HEAD"
     }

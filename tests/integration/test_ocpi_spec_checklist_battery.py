@@ -96,8 +96,8 @@ ODD_IDS = [
     "%FF%FE", "%09", "%0D%0A", "%5C", "%22%27%3C%3E", "%E2%80%AE", "I" * 3000,
 ]  # fmt: skip
 EXTRA_PATHS = [
-    "/ocpi", "/ocpi/", "/ocpi/2.2", "/ocpi/2.2.1/", "/ocpi/2.1.1/credentials", "/ocpi/versions/2.2.1",
-    f"{V}/cpo", f"{V}/cpo/", f"{V}/cpo/nothing", f"{V}/emsp/locations/DE/CPX", f"{V}/hubclientinfo",
+    "/ocpi", "/ocpi/", "/ocpi/2.2", "/ocpi/2.2.1/", "/ocpi/2.0/credentials", "/ocpi/versions/2.2.1",
+    f"{V}/cpo", f"{V}/cpo/", f"{V}/cpo/nothing", f"{V}/emsp/locations/DE/CPX", f"{V}/hubclientinfo/DE/PRT",
     f"{V}/emsp/tokens/X1", f"{V}/cpo/locations/LOC001/CP001*1/1/x/y",
 ]  # fmt: skip
 

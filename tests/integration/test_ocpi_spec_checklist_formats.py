@@ -257,6 +257,7 @@ PROBES = {
     ("commands", "SENDER"): ("POST", "/START_SESSION/NOPE"),
     ("commands", "RECEIVER"): ("POST", "/START_SESSION"),
     ("chargingprofiles", "RECEIVER"): ("GET", "/NOPE?duration=60&response_url=http://x"),
+    ("hubclientinfo", "SENDER"): ("GET", ""),
 }
 
 

@@ -48,11 +48,13 @@ class FakePartner:
     token_format: str = "any"  # what it accepts from the hub: "any", "base64" or "raw"
     encode: bool = True  # how it sends its own token
     page_limit: int = 50
+    client_info: bool = False  # offer a hubclientinfo RECEIVER (HC-04): the hub PUTs ClientInfo objects there
     lists: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # Sender data per module
     authorize: Callable[[str, Any], Answer] | None = (
         None  # (uid, body) → answer; None: look up lists["tokens"]
     )
     command_response: dict[str, Any] = field(default_factory=lambda: {"result": "ACCEPTED", "timeout": 30})
+    cdr_http_status: int = 200  # the HTTP status of a CDR POST's answer (with its Location header)
     objects: dict[str, Any] = field(default_factory=dict)  # what Receiver endpoints got, by path under 2.2.1/
     calls: list[Call] = field(default_factory=list)
     failures: list[Failure] = field(default_factory=list)
@@ -116,6 +118,10 @@ class FakePartner:
                 entry = {"identifier": module, "role": side, "url": f"{base}/{side.lower()}/{module}"}
                 if entry not in found:
                     found.append(entry)
+        if self.client_info:
+            found.append(
+                {"identifier": "hubclientinfo", "role": "RECEIVER", "url": f"{base}/receiver/hubclientinfo"}
+            )
         return [e for e in found if e["identifier"] not in self.omit]
 
     # --- test helpers -------------------------------------------------------------------------------------
@@ -144,6 +150,12 @@ class FakePartner:
         event = asyncio.Event()
         self.failures.append(Failure(path, method, 200, 1000, times, hold=event))
         return event
+
+    def garbage(
+        self, path: str, body: bytes = b"<html>502 Bad Gateway</html>", *, times: int | None = 1
+    ) -> Failure:
+        """Answer requests whose path contains `path` with `body` as is (no OCPI envelope, maybe no JSON)."""
+        return self.fail(path, http_status=200, times=times, body=body)
 
     def calls_to(self, path: str = "", method: str | None = None) -> list[Call]:
         return [c for c in self.calls if path in c.path and (method is None or c.method == method)]
@@ -249,6 +261,8 @@ class FakePartner:
                 if failure.hold is not None:
                     await failure.hold.wait()
                     return None
+                if failure.body is not None:
+                    return web.Response(body=failure.body, status=failure.http_status)
                 return reply(None, failure.status_code, failure.http_status)
         return None
 
@@ -320,7 +334,8 @@ class FakePartner:
             )
             self.objects[cdr_path] = call.json
             return reply(
-                headers={"Location": f"{self.url}/ocpi/{request.match_info['version']}/receiver/{cdr_path}"}
+                http=self.cdr_http_status,
+                headers={"Location": f"{self.url}/ocpi/{request.match_info['version']}/receiver/{cdr_path}"},
             )
         else:
             self.objects[key] = call.json

@@ -117,6 +117,7 @@ class Failure:
     status_code: int = 3000
     times: int | None = 1  # None: every time
     hold: asyncio.Event | None = None  # answer only once set (a slow or hanging partner)
+    body: bytes | None = None  # answer these raw bytes instead of an envelope (a partner answering garbage)
 
 
 @dataclass
