@@ -6,6 +6,7 @@
 | a partner's party           | any                           | relays to its platform (`relay`)          |
 | unknown party               | any                           | 4001                                      |
 | the hub or none             | GET list on a Sender          | GET All (`getall`)                        |
+| the hub                     | GET on a Receiver             | 2001 (a GET is never broadcast, RT-03)    |
 | the hub or none             | GET one object, POST, PUT …   | open routing: the owner from the content  |
 | the hub or none, no owner   | write of locations/tariffs/tokens | broadcast (`broadcast`)               |
 | none, no owner              | anything else                 | the single hosted party of the answering  |
@@ -50,6 +51,9 @@ class HubRouter:
             return await self.to_party(request, to)
         if request.method == "GET" and not request.tail and request.role == SENDER:
             return await get_all(rt, self._local, request)
+        if to is not None and request.method == "GET" and request.role != SENDER:
+            # RT-03: GET is never broadcast; without this a GET to the hub reached our single hosted party.
+            raise InvalidParametersError("GET is never broadcast: name the receiver in OCPI-to-*")
         owner = await owners.owner(rt, request)
         if owner is not None:
             return await self.to_party(request, owner)

@@ -8,6 +8,9 @@ An adapter module: imports ocpi_modules.common and the core only.
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from hub.core.models import PartnerRecord, PartyRef
@@ -25,12 +28,38 @@ def record_id(module: str, tail: tuple[str, ...], query: Any) -> str:
     return tail[2]
 
 
+_LOCKS_KEY = "hub.stored_locks"
+
+
+@asynccontextmanager
+async def _locked(rt: OcpiRuntime, key: str) -> AsyncIterator[None]:
+    """One read-merge-write of a stored object at a time in this process: a CPO's EVSE PATCHes of one
+    location arrive concurrently (LO-15) and must not overwrite each other's merge."""
+    locks: dict[str, tuple[asyncio.Lock, int]] = rt.extras.setdefault(_LOCKS_KEY, {})
+    lock, users = locks.get(key, (asyncio.Lock(), 0))
+    locks[key] = (lock, users + 1)
+    try:
+        async with lock:
+            yield
+    finally:
+        lock, users = locks[key]
+        if users <= 1:
+            del locks[key]
+        else:
+            locks[key] = (lock, users - 1)
+
+
 async def apply(rt: OcpiRuntime, request: RelayRequest, owner: PartyRef) -> None:
     """Store the effect of one broadcast write (PUT, PATCH, DELETE at object, EVSE or connector level)."""
     module = STORED.get(request.module)
     if module is None or len(request.tail) < 3:
         return
     key = record_id(request.module, request.tail, request.query)
+    async with _locked(rt, f"{module}|{owner.key()}|{key.upper()}"):
+        await _apply(rt, request, owner, module, key)
+
+
+async def _apply(rt: OcpiRuntime, request: RelayRequest, owner: PartyRef, module: str, key: str) -> None:
     current = await rt.core.records.get(module, owner, key)
     if request.method == "DELETE":
         if current is not None:

@@ -16,7 +16,7 @@ from ocpi_modules.common.auth import token_candidates
 from ocpi_modules.common.client import token_fingerprint
 from ocpi_modules.common.errors import InvalidParametersError, UnauthorizedError, UnknownReceiverError
 from ocpi_modules.common.headers import AUTHORIZATION, routing_headers
-from ocpi_modules.common.registration import accepts_token
+from ocpi_modules.common.registration import accepts_token, credentials_lock
 from ocpi_modules.common.runtime import HostedParty, OcpiRuntime, runtime
 from ocpi_modules.v2_2_1.stillalive import note_seen
 
@@ -113,12 +113,17 @@ async def _learn_party(rt: OcpiRuntime, platform: Platform, party: PartyRef, hos
     on the platform so that what is owed to it later (sessions and CDRs of its tokens, command results) is
     routed there. Its role follows from whom it addressed: our CPO is called by eMSPs, our eMSP by CPOs."""
     role = Role.EMSP if hosted_role is Role.CPO else Role.CPO
-    current = await rt.core.platforms.get(platform.id) or platform
-    if current.role_of(party) is not None:
-        return current
-    learned = PlatformRole(party=party, role=role, name=f"via {current.name}")
-    updated = current.model_copy(update={"roles": (*current.roles, learned), "last_updated": rt.clock.now()})
-    await rt.core.platforms.put(updated)
+    # Read-add-write under the platform's lock: two requests for two new parties must not lose one (this
+    # process; another process sharing PostgreSQL learns the party again on its next request).
+    async with credentials_lock(rt, platform.id):
+        current = await rt.core.platforms.get(platform.id) or platform
+        if current.role_of(party) is not None:
+            return current
+        learned = PlatformRole(party=party, role=role, name=f"via {current.name}")
+        updated = current.model_copy(
+            update={"roles": (*current.roles, learned), "last_updated": rt.clock.now()}
+        )
+        await rt.core.platforms.put(updated)
     log.info("ocpi_party_learned", platform_id=platform.id, party=str(party), role=str(role))
     return updated
 
