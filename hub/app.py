@@ -67,6 +67,7 @@ from interconnect.runtime import InterconnectConfig, InterconnectRuntime, KeySet
 from interconnect.setup import setup_interconnect, start_interconnect
 from ocpi_modules.common.runtime import HostedParty, OcpiConfig
 from ocpi_modules.setup import setup_ocpi
+from ocpi_modules.v2_2_1.emsp.remote import OcpiRemoteCpos
 from ocpi_modules.v2_2_1.tariffs import to_core_tariff
 
 log = structlog.get_logger(__name__)
@@ -247,6 +248,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
         clock=clock,
         core_getter=lambda: app.get(CORE_KEY),
         admin_token=settings.admin.token,
+        remote=OcpiRemoteCpos(ocpi.runtime),  # OCPI partner CPOs, seen by 互联互通 through the core's port
     )
 
     async def health() -> dict[str, object]:

@@ -1,5 +1,6 @@
-"""The CHARGING interfaces we serve as CPO to a 互联互通 EMSP for our own stations (spec §5): equipment auth,
-business policy, start, charge status and stop, each idempotent per StartChargeSeq through an order record.
+"""The CHARGING interfaces we serve as CPO to a 互联互通 EMSP (spec §5): equipment auth, business policy,
+start, charge status and stop, each idempotent per StartChargeSeq through an order record — on our own
+stations here, on a remote CPO's EVSE the partner is shown (an OCPI partner CPO's) in remote_charge.
 
 An adapter module: imports structlog, interconnect and the core only.
 """
@@ -20,19 +21,29 @@ from hub.core.models import (
     Evse,
     EvseStatus,
     Location,
+    Tariff,
     Token,
     TokenType,
     WhitelistType,
 )
 from hub.core.pricing.tou import policy_from_tariff
 from hub.core.tariffs import find_tariff
-from interconnect.cpo_notify import (
+from interconnect import remote_charge
+from interconnect.order_fields import charge_status_fields
+from interconnect.orders import (
+    ALREADY_STOPPED,
+    AUTH_CHECK_FAILED,
+    AUTH_NOT_PLUGGED,
+    NO_DEVICE,
+    NO_ORDER,
+    OFFLINE,
+    POLICY_MISSING,
     Order,
     StartStat,
-    charge_status_fields,
     load_order,
     order_lock,
     save_order,
+    start_answer,
     stat_of,
 )
 from interconnect.pull import field_of
@@ -51,15 +62,6 @@ MAX_CONNECTOR_ID = 64  # we emit ≤ 26 (spec §3); tolerate longer ids as opaqu
 # The core token of an order: an OCPP 1.6 idTag holds 20 chars, so not the 27-char StartChargeSeq itself.
 TOKEN_PREFIX = "HL"  # noqa: S105 (a uid prefix, not a secret)
 PRICE = Decimal("0.0001")  # ElecPrice / SevicePrice 4 dp (spec §3)
-
-# FailReason values (spec §5) and our custom ones (3–99 are free).
-AUTH_NOT_PLUGGED = 1  # 此设备尚未插枪
-AUTH_CHECK_FAILED = 2  # 设备检测失败
-POLICY_MISSING = 1  # 此充电桩业务策略不存在
-NO_DEVICE = 1  # 此设备不存在
-OFFLINE = 2  # 此设备离线
-ALREADY_STOPPED = 3  # 设备已停止充电
-NO_ORDER = 4  # custom: no order with this StartChargeSeq
 
 
 def _text(payload: dict[str, Any], name: str, max_len: int, required: bool = True) -> str:
@@ -119,7 +121,10 @@ async def query_equip_auth(call: Call, payload: dict[str, Any]) -> dict[str, Any
     connector_id = _text(payload, "ConnectorID", MAX_CONNECTOR_ID)
     fail = AUTH_CHECK_FAILED
     found = await our_evse(call, connector_id)
-    if found is not None and await _online(call, found.station_id):
+    if found is None:
+        remote = await remote_charge.remote_evse(call, connector_id)
+        fail = remote_charge.auth_fail(remote) if remote is not None else fail
+    elif await _online(call, found.station_id):
         if found.evse.status is EvseStatus.AVAILABLE:
             fail = AUTH_NOT_PLUGGED
         elif found.evse.status is EvseStatus.CHARGING:
@@ -137,21 +142,24 @@ async def query_equip_auth(call: Call, payload: dict[str, Any]) -> dict[str, Any
 
 
 async def query_equip_business_policy(call: Call, payload: dict[str, Any]) -> dict[str, Any]:
-    """Our time-of-use prices for the connector: its tariff (the connector's, else the station's) as a
-    business policy. No tariff, a tariff not in CNY or one a policy cannot express → FailReason 1. The
-    occupancy fee has no field in the standard and is not shown here (it is in the order's service money)."""
+    """The time-of-use prices of the connector: its tariff (the connector's, else the station's; at a remote
+    CPO the tariff it sent our eMSP) as a business policy. No tariff, a tariff not in CNY or one a policy
+    cannot express → FailReason 1. The occupancy fee has no field in the standard and is not shown here (it
+    is in the order's service money)."""
     seq = _text(payload, "EquipBizSeq", MAX_SEQ)
     connector_id = _text(payload, "ConnectorID", MAX_CONNECTOR_ID)
     answer: dict[str, Any] = {"EquipBizSeq": seq, "ConnectorID": connector_id}
     refused = {**answer, "SuccStat": 1, "FailReason": POLICY_MISSING, "SumPeriod": 0, "PolicyInfos": []}
     found = await our_evse(call, connector_id)
-    if found is None:
-        return refused
-    station = await call.core.chargepoints.get_station(found.station_id)
-    tariff_ids: list[str | None] = [t for c in found.evse.connectors for t in c.tariff_ids]
-    tariff_ids.append(station.tariff_id if station is not None else None)
-    async with call.core.db.unit_of_work() as uow:
-        tariff = await find_tariff(uow, found.location.party, tariff_ids, at=call.runtime.clock.now())
+    tariff: Tariff | None = None
+    if found is not None:
+        station = await call.core.chargepoints.get_station(found.station_id)
+        tariff_ids: list[str | None] = [t for c in found.evse.connectors for t in c.tariff_ids]
+        tariff_ids.append(station.tariff_id if station is not None else None)
+        async with call.core.db.unit_of_work() as uow:
+            tariff = await find_tariff(uow, found.location.party, tariff_ids, at=call.runtime.clock.now())
+    elif (remote := await remote_charge.remote_evse(call, connector_id)) is not None:
+        tariff = await remote_charge.remote_tariff(call, remote)
     if tariff is None or tariff.currency.upper() != "CNY":
         return refused
     try:
@@ -174,18 +182,6 @@ async def query_equip_business_policy(call: Call, payload: dict[str, Any]) -> di
 # --- query_start_charge -----------------------------------------------------------------------------------
 
 
-def _start_answer(seq: str, connector_id: str, fail: int) -> dict[str, Any]:
-    # A refused start ends the order at once: StartChargeSeqStat 4 (已结束), nothing will follow.
-    stat = StartStat.ENDED if fail else StartStat.STARTING
-    return {
-        "StartChargeSeq": seq,
-        "StartChargeSeqStat": int(stat),
-        "ConnectorID": connector_id,
-        "SuccStat": 1 if fail else 0,
-        "FailReason": fail,
-    }
-
-
 async def query_start_charge(call: Call, payload: dict[str, Any]) -> dict[str, Any]:
     """A remote start on our station with a core token of the partner's party (uid from the seq, type OTHER,
     whitelist ALWAYS: the partner vouches for its user) and authorization_reference = StartChargeSeq, which
@@ -195,11 +191,14 @@ async def query_start_charge(call: Call, payload: dict[str, Any]) -> dict[str, A
     connector_id = _text(payload, "ConnectorID", MAX_CONNECTOR_ID)
     _text(payload, "QRCode", 256, required=False)  # the QR text's custom part: not needed to start
     partner, core, now = call.partner, call.core, call.runtime.clock.now()
+    found = await our_evse(call, connector_id)
+    if found is None and (remote := await remote_charge.remote_evse(call, connector_id)) is not None:
+        uid = token_uid(partner.operator_id, seq)
+        return await remote_charge.start(call, seq, connector_id, remote, uid)
     async with order_lock(f"{partner.operator_id}|{seq.upper()}"):
         known = await load_order(core, partner, seq)
         if known is not None:
             return dict(known.start_answer)
-        found = await our_evse(call, connector_id)
         fail = NO_DEVICE if found is None else 0
         if found is not None and not await _online(call, found.station_id):
             fail = OFFLINE
@@ -209,7 +208,7 @@ async def query_start_charge(call: Call, payload: dict[str, Any]) -> dict[str, A
             token_uid=token_uid(partner.operator_id, seq),
             cpo_party=found.location.party.key() if found is not None else "",
             created=now,
-            start_answer=_start_answer(seq, connector_id, fail),
+            start_answer=start_answer(seq, connector_id, fail),
             failed=bool(fail),
         )
         # The order is stored before the station is asked, so the events of a fast start find it.
@@ -242,7 +241,7 @@ async def query_start_charge(call: Call, payload: dict[str, Any]) -> dict[str, A
                 fail = OFFLINE  # refused before any station call: the station went offline meanwhile
             order.command_id = command.id
         if fail:
-            order.start_answer = _start_answer(seq, connector_id, fail)
+            order.start_answer = start_answer(seq, connector_id, fail)
             order.failed = True
         await save_order(core, partner, order, call.runtime.clock.now())
         return dict(order.start_answer)
@@ -276,6 +275,9 @@ async def query_stop_charge(call: Call, payload: dict[str, Any]) -> dict[str, An
     seq = _text(payload, "StartChargeSeq", MAX_SEQ)
     connector_id = _text(payload, "ConnectorID", MAX_CONNECTOR_ID)
     partner, core = call.partner, call.core
+    known = await load_order(core, partner, seq)
+    if known is not None and known.remote:
+        return await remote_charge.stop(call, seq, connector_id)
 
     def answer(stat: StartStat, fail: int) -> dict[str, Any]:
         return {

@@ -1,6 +1,12 @@
 """The public-information interfaces we serve (spec §4): query_stations_info, query_station_status,
 query_station_stats as data provider, and notification_stationStatus from a partner that is CPO to us.
 
+Which stations a partner sees: a regulator those of our own CPO parties (the ones run on this hub — it
+supervises the operator it licenses, not the CPOs we roam with, who report to their own regulators); an
+operator partner those of our own CPO parties and of remote CPOs (OCPI partner CPOs, `hub.core.remote`)
+whose `[[agreements]]` with its party cover "locations" (all when none is configured). Our own stations win
+a StationID or ConnectorID that a remote CPO uses too.
+
 An adapter module: imports structlog, interconnect and the core only (through `call.core`).
 """
 
@@ -18,11 +24,18 @@ from typing import Any
 import structlog
 
 from hub.core.events import EventBus, EvseStatusChanged, LocationChanged
-from hub.core.models import Evse, EvseStatus, Location, PartyProtocol, PartyRef, Role
+from hub.core.models import Cdr, Evse, EvseStatus, Location, PartyProtocol, PartyRef, Role
+from hub.core.remote import (
+    NoRemoteCpos,
+    RemoteCpos,
+    RemoteEvseStatusChanged,
+    RemoteLocationChanged,
+    report_evse_status,
+)
 from hub.core.services import Core
 from interconnect import codec, mapping
 from interconnect.mapping import bad, get, objects, required
-from interconnect.runtime import Agreement, Call, Handler, PartnerConfig, may_see
+from interconnect.runtime import Agreement, Call, Handler, PartnerConfig, agreed, may_see
 
 log = structlog.get_logger(__name__)
 
@@ -43,8 +56,7 @@ async def served_parties(
 ) -> list[PartyRef]:
     """Our CPO parties (run on this hub). Regulators see all of them (§7); operator partners those that
     `[[agreements]]` allow "locations" with (all when none is configured). A partner never gets its own
-    party back. OCPI partner CPOs' locations are kept as partner records, not core locations, so they are
-    not served."""
+    party back. Remote CPOs' locations are added by `StationPages` (operator partners only)."""
     own = partner.ocpi_party.key()
     agreements = tuple(agreements)
     return [
@@ -64,6 +76,9 @@ class _Window:
     infos: tuple[dict[str, Any], ...]
     locations: dict[str, Location]  # StationID (upper) → location, for status and stats
     expires: datetime
+    # ConnectorID (upper) → a remote CPO's location and EVSE this partner is shown (charging, remote_charge)
+    remote_evses: dict[str, tuple[Location, Evse]] = field(default_factory=dict)
+    remote: frozenset[str] = frozenset()  # StationIDs (upper) of remote CPOs' locations
     pages: dict[tuple[int, int], dict[str, Any]] = field(default_factory=dict)
 
     def page(self, page_no: int, size: int) -> dict[str, Any]:
@@ -97,7 +112,12 @@ class StationPages:
         self._windows.clear()
 
     async def window(
-        self, core: Core, partner: PartnerConfig, since: datetime | None, agreements: Iterable[Agreement] = ()
+        self,
+        core: Core,
+        partner: PartnerConfig,
+        since: datetime | None,
+        agreements: Iterable[Agreement] = (),
+        remote: RemoteCpos | None = None,
     ) -> _Window:
         key = (partner.operator_id, since)
         now = core.clock.now()
@@ -109,7 +129,7 @@ class StationPages:
             if cached is not None and cached.expires > now:
                 return cached
             generation = self._generation
-            window = await self._render(core, partner, since, tuple(agreements))
+            window = await self._render(core, partner, since, tuple(agreements), remote or NoRemoteCpos())
             if generation == self._generation:  # nothing changed while it was read: keep it
                 self._windows[key] = window
                 self._windows.move_to_end(key)
@@ -118,7 +138,12 @@ class StationPages:
             return window
 
     async def _render(
-        self, core: Core, partner: PartnerConfig, since: datetime | None, agreements: tuple[Agreement, ...]
+        self,
+        core: Core,
+        partner: PartnerConfig,
+        since: datetime | None,
+        agreements: tuple[Agreement, ...],
+        remote: RemoteCpos,
     ) -> _Window:
         locations: list[Location] = []
         for party in await served_parties(core, partner, agreements):
@@ -129,12 +154,59 @@ class StationPages:
         stations = {s.id.upper(): s for s in await core.chargepoints.list_stations()}
         infos: list[dict[str, Any]] = []
         index: dict[str, Location] = {}
+        used: set[str] = set()  # ConnectorIDs (upper) served
         for location in locations:
             info = mapping.station_info(location, stations, partner, partner.our_operator_id)
             if info is not None:
                 infos.append(info)
                 index[location.id.upper()] = location
-        return _Window(tuple(infos), index, core.clock.now() + self._ttl)
+                used.update(e.uid.upper() for e in _served_connectors(location))
+        window = _Window(tuple(infos), index, core.clock.now() + self._ttl)
+        if partner.kind == "operator":
+            await self._render_remote(window, infos, used, partner, since, agreements, remote)
+            window.infos = tuple(infos)
+        return window
+
+    async def _render_remote(
+        self,
+        window: _Window,
+        infos: list[dict[str, Any]],
+        used: set[str],
+        partner: PartnerConfig,
+        since: datetime | None,
+        agreements: tuple[Agreement, ...],
+        remote: RemoteCpos,
+    ) -> None:
+        """Remote CPOs' published locations the partner's agreements cover, without a StationID or
+        ConnectorID already served (ours first, then the first remote CPO's)."""
+        own = partner.ocpi_party.key()
+        remote_ids: set[str] = set()
+        for location in await remote.locations(date_from=since):
+            if (
+                not location.publish
+                or location.party.key() == own
+                or not agreed(partner, location.party, agreements, "locations")
+                or (since is not None and mapping.station_modified(location) < since)
+            ):
+                continue
+            if location.id.upper() in window.locations:
+                log.info(
+                    "interconnect_remote_station_hidden", station_id=location.id, party=str(location.party)
+                )
+                continue
+            location = location.model_copy(
+                update={"evses": tuple(e for e in location.evses if e.uid.upper() not in used)}
+            )
+            info = mapping.station_info(location, {}, partner, partner.our_operator_id)
+            if info is None or not info["EquipmentInfos"]:
+                continue
+            infos.append(info)
+            window.locations[location.id.upper()] = location
+            remote_ids.add(location.id.upper())
+            for evse in _served_connectors(location):
+                used.add(evse.uid.upper())
+                window.remote_evses[evse.uid.upper()] = (location, evse)
+        window.remote = frozenset(remote_ids)
 
 
 _PAGES: weakref.WeakKeyDictionary[EventBus, StationPages] = weakref.WeakKeyDictionary()
@@ -147,15 +219,19 @@ def station_pages(core: Core) -> StationPages:
         pages = _PAGES[core.bus] = StationPages()
         core.bus.subscribe(LocationChanged, pages.invalidate)
         core.bus.subscribe(EvseStatusChanged, pages.invalidate)
+        core.bus.subscribe(RemoteLocationChanged, pages.invalidate)
+        core.bus.subscribe(RemoteEvseStatusChanged, pages.invalidate)
     return pages
 
 
 # ---------------------------------------------------------------------- the data we serve
 
 
-async def _window(call: Call, since: datetime | None) -> _Window:
+async def partner_window(call: Call, since: datetime | None = None) -> _Window:
+    """The stations the calling partner sees (changed since `since`)."""
+    rt = call.runtime
     return await station_pages(call.core).window(
-        call.core, call.partner, since, call.runtime.config.agreements
+        call.core, call.partner, since, rt.config.agreements, rt.remote
     )
 
 
@@ -168,9 +244,7 @@ async def query_stations_info(call: Call, payload: dict[str, Any]) -> dict[str, 
         raise bad("PageNo", "must be at least 1")
     if size < 1:
         raise bad("PageSize", "must be at least 1")
-    window = await station_pages(call.core).window(
-        call.core, call.partner, since, call.runtime.config.agreements
-    )
+    window = await partner_window(call, since)
     return window.page(page_no, min(size, MAX_PAGE_SIZE))
 
 
@@ -197,9 +271,7 @@ def _station_ids(payload: dict[str, Any]) -> list[str]:
 
 async def query_station_status(call: Call, payload: dict[str, Any]) -> dict[str, Any]:
     ids = _station_ids(payload)
-    window = await station_pages(call.core).window(
-        call.core, call.partner, None, call.runtime.config.agreements
-    )
+    window = await partner_window(call)
     infos: list[dict[str, Any]] = []
     for station_id in dict.fromkeys(ids):
         location = window.locations.get(station_id.upper())
@@ -225,16 +297,19 @@ async def query_station_stats(call: Call, payload: dict[str, Any]) -> dict[str, 
     first, last = _stats_day(payload, "StartTime"), _stats_day(payload, "EndTime")
     if last < first:
         raise bad("EndTime", "is before StartTime")
-    window = await station_pages(call.core).window(
-        call.core, call.partner, None, call.runtime.config.agreements
-    )
+    window = await partner_window(call)
     location = window.locations.get(station_id.upper())
     if location is None:
         raise bad("StationID", "is unknown")
     start = datetime.combine(first, time(), codec.BEIJING)
     end = datetime.combine(last + timedelta(days=1), time(), codec.BEIJING)
     per_evse: dict[str, Decimal] = {}
-    for cdr in await call.core.cdrs.list(location.party, date_from=start):
+    cdrs: Sequence[Cdr]
+    if location.id.upper() in window.remote:  # a remote CPO's station: the CDRs it sent our eMSP
+        cdrs = await call.runtime.remote.cdrs(location.party, date_from=start)
+    else:
+        cdrs = await call.core.cdrs.list(location.party, date_from=start)
+    for cdr in cdrs:
         if (
             not cdr.credit
             and (cdr.location_id or "").upper() == location.id.upper()
@@ -287,10 +362,8 @@ async def _find_connector(core: Core, party: PartyRef, connector_id: str) -> Loc
 async def apply_status(call: Call, info: Mapping[str, Any]) -> bool:
     """One ConnectorStatusInfo → the status of the partner's EVSE in the core; False when unknown.
 
-    Written with `locations.put_evse` (a location.updated row: OCPI parties get the location with the new
-    status). TODO(#5): `core.chargepoints.status` of the virtual station gives EVSE-level pushes once the
-    core finds a station's EVSE by (station_id, station_evse_no); today it adds a `{station}*{n}` EVSE
-    next to the partner's (uid = ConnectorID)."""
+    Written as a status report of the EVSE's CPO (`hub.core.remote.report_evse_status`): an `evse.status`
+    row (OCPI parties get the EVSE's status) and EvseStatusChanged, the status kept exactly as mapped here."""
     if not isinstance(info, Mapping):
         raise bad("ConnectorStatusInfo", "is not an object")
     connector_id = mapping.as_text(required(info, "ConnectorID"), "ConnectorID")
@@ -298,14 +371,13 @@ async def apply_status(call: Call, info: Mapping[str, Any]) -> bool:
     core, party = call.core, call.partner.ocpi_party
     location = await _find_connector(core, party, connector_id)
     evse = location.evse(connector_id) if location is not None else None
-    if location is None or evse is None:
+    if (
+        location is None
+        or evse is None
+        or not await report_evse_status(core, party, location.id, evse.uid, status)
+    ):
         log.info("interconnect_status_discarded", partner=call.partner.name, connector_id=connector_id)
         return False
-    if evse.status is not status:
-        now = core.clock.now()
-        connectors = tuple(c.model_copy(update={"last_updated": now}) for c in evse.connectors)
-        changed = evse.model_copy(update={"status": status, "connectors": connectors, "last_updated": now})
-        await core.locations.put_evse(party, location.id, changed)
     return True
 
 

@@ -2,7 +2,8 @@
 partner and push, delivered by `InterconnectPusher` with the drainer's retry and backoff. Also the status
 push we make as station operator: each EVSE status change of our own stations becomes a
 notification_stationStatus row for every operator partner allowed to see it and every regulator configured
-for it (spec §4, §7).
+for it (spec §4, §7); a remote CPO's (an OCPI partner CPO's, `hub.core.remote`) for every operator partner
+whose agreements cover it (regulators see our own stations only).
 
 An adapter module: imports structlog, interconnect and the core only.
 """
@@ -16,8 +17,9 @@ from typing import Any, Protocol
 import structlog
 
 from hub.core.events import EvseStatusChanged
-from hub.core.models import OutboxMessage, PartnerRecord
+from hub.core.models import EvseStatus, OutboxMessage, PartnerRecord
 from hub.core.ports import UnitOfWork
+from hub.core.remote import RemoteEvseStatusChanged
 from interconnect import codec, mapping
 from interconnect.client import InterconnectCallError
 from interconnect.pull import as_int, field_of
@@ -25,6 +27,7 @@ from interconnect.runtime import (
     Agreement,
     InterconnectRuntime,
     PartnerConfig,
+    agreed,
     may_see,
     parse_virtual_station_id,
 )
@@ -194,19 +197,56 @@ def status_push_handler(
             and (p.kind == "regulator" or location.publish)
             and may_see(p, location.party, agreements)
         ]
-        if not receivers:
-            return
-        info = {"ConnectorID": event.evse_uid, "Status": mapping.status_code(event.new)}
-        now = runtime.clock.now()
-        async with core.db.unit_of_work() as uow:
-            for partner in receivers:
-                key = f"interconnect:{partner.operator_id}:status:{event.evse_uid.upper()}"
-                await enqueue_push(uow, partner, STATION_STATUS, {"ConnectorStatusInfo": info}, now, key)
-            await uow.commit()
-        if kick is not None:
-            kick()
+        await _enqueue_status(runtime, receivers, event.evse_uid, event.new, kick)
 
     return on_evse_status_changed
+
+
+async def _enqueue_status(
+    runtime: InterconnectRuntime,
+    receivers: list[PartnerConfig],
+    evse_uid: str,
+    status: EvseStatus,
+    kick: Kick | None,
+) -> None:
+    if not receivers:
+        return
+    info = {"ConnectorID": evse_uid, "Status": mapping.status_code(status)}
+    now = runtime.clock.now()
+    async with runtime.core.db.unit_of_work() as uow:
+        for partner in receivers:
+            key = f"interconnect:{partner.operator_id}:status:{evse_uid.upper()}"
+            await enqueue_push(uow, partner, STATION_STATUS, {"ConnectorStatusInfo": info}, now, key)
+        await uow.commit()
+    if kick is not None:
+        kick()
+
+
+def remote_status_push_handler(
+    runtime: InterconnectRuntime, agreements: Iterable[Agreement] = (), kick: Kick | None = None
+) -> Callable[[RemoteEvseStatusChanged], Awaitable[None]]:
+    """An event-bus handler for RemoteEvseStatusChanged: a remote CPO's EVSE status becomes
+    notification_stationStatus for every operator partner whose agreements with that CPO cover
+    "locations" (as for our own stations, a crash between the CPO's write and this row loses one push).
+    Not when one of our own EVSEs uses the ConnectorID (ours is what the partner sees, handlers_data)."""
+    agreements = tuple(agreements)
+
+    async def on_remote_evse_status_changed(event: RemoteEvseStatusChanged) -> None:
+        if not event.publish or len(event.evse_uid) > MAX_CONNECTOR_ID:
+            return
+        if await runtime.core.locations.find_by_evse(event.evse_uid) is not None:
+            return
+        receivers = [
+            p
+            for p in runtime.config.partners
+            if p.kind == "operator"
+            and p.interface(STATION_STATUS) is not None
+            and p.ocpi_party.key() != event.party.key()
+            and agreed(p, event.party, agreements, "locations")
+        ]
+        await _enqueue_status(runtime, receivers, event.evse_uid, event.new, kick)
+
+    return on_remote_evse_status_changed
 
 
 class PushScheduler(Protocol):
@@ -219,7 +259,7 @@ class PushScheduler(Protocol):
 
 
 class EventSubscriber(Protocol):
-    def subscribe(self, event_type: type[EvseStatusChanged], handler: Any) -> None: ...
+    def subscribe(self, event_type: Any, handler: Any) -> None: ...
 
 
 def register_pushes(
@@ -235,4 +275,5 @@ def register_pushes(
     for prefix, deliverer in pusher.deliverers():
         scheduler.drainer.register(prefix, deliverer)
     bus.subscribe(EvseStatusChanged, status_push_handler(runtime, agreements, scheduler.kick))
+    bus.subscribe(RemoteEvseStatusChanged, remote_status_push_handler(runtime, agreements, scheduler.kick))
     return pusher

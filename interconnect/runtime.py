@@ -15,6 +15,7 @@ from aiohttp import web
 
 from hub.core.clock import Clock
 from hub.core.models import PartyRef
+from hub.core.remote import NoRemoteCpos, RemoteCpos
 from hub.core.services import Core
 
 if TYPE_CHECKING:
@@ -114,19 +115,22 @@ class Agreement(Protocol):
     def modules(self) -> tuple[str, ...]: ...
 
 
-def may_see(partner: PartnerConfig, owner: PartyRef, agreements: Iterable[Agreement]) -> bool:
-    """Regulators see every station of ours; an operator partner what `[[agreements]]` allow for
-    "locations" between the owner and its party (everything when none is configured, CONTRACT.md)."""
-    if partner.kind == "regulator":
-        return True
+def agreed(partner: PartnerConfig, owner: PartyRef, agreements: Iterable[Agreement], module: str) -> bool:
+    """Whether `[[agreements]]` let the partner's party and `owner` exchange `module` ("locations",
+    "commands", …): everything when none is configured (CONTRACT.md)."""
     agreements = list(agreements)
     if not agreements:
         return True
     pair = {owner.key(), partner.ocpi_party.key()}
     return any(
-        {PartyRef.parse(str(p)).key() for p in a.parties} == pair and "locations" in a.modules
-        for a in agreements
+        {PartyRef.parse(str(p)).key() for p in a.parties} == pair and module in a.modules for a in agreements
     )
+
+
+def may_see(partner: PartnerConfig, owner: PartyRef, agreements: Iterable[Agreement]) -> bool:
+    """Regulators see every station of ours; an operator partner what `[[agreements]]` allow for
+    "locations" between the owner and its party (everything when none is configured, CONTRACT.md)."""
+    return partner.kind == "regulator" or agreed(partner, owner, agreements, "locations")
 
 
 @dataclass(frozen=True)
@@ -170,16 +174,22 @@ class Call:
 Handler = Callable[[Call, dict[str, Any]], Awaitable[dict[str, Any]]]
 
 
+OrderHook = Callable[[PartnerConfig, str], Awaitable[None]]
+
+
 @dataclass
 class InterconnectRuntime:
     """Lives on the app from `create_app`; `core` is bound when the database is open, `client` when the app
-    starts."""
+    starts. `remote` reaches CPOs on other platforms (OCPI partner CPOs, whose stations we serve too);
+    `order_changed` (set by cpo_notify.register) re-examines a partner's order after a handler changed it."""
 
     config: InterconnectConfig
     clock: Clock
     core_getter: Callable[[], Core | None]
     handlers: dict[str, Handler] = field(default_factory=dict)
     client: InterconnectClient | None = None
+    remote: RemoteCpos = field(default_factory=NoRemoteCpos)
+    order_changed: OrderHook | None = None
 
     @property
     def core(self) -> Core:

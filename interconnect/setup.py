@@ -13,6 +13,7 @@ import aiohttp
 from aiohttp import web
 
 from hub.core.clock import Clock
+from hub.core.remote import NoRemoteCpos, RemoteCpos
 from hub.core.services import Core
 from interconnect import cpo_notify, handlers_charge, handlers_data, handlers_emsp, regulator, tokens
 from interconnect.admin import setup_interconnect_admin
@@ -56,12 +57,21 @@ def setup_interconnect(
     clock: Clock,
     core_getter: Callable[[], Core | None],
     admin_token: str,
+    remote: RemoteCpos | None = None,
 ) -> InterconnectRuntime:
     """Call from `create_app`, before the app starts. The outbound client opens when the app starts and
-    closes when it stops; `admin_token` guards the adapter's operator endpoints under /admin/interconnect/."""
+    closes when it stops; `admin_token` guards the adapter's operator endpoints under /admin/interconnect/.
+    `remote` reaches CPOs on other platforms (OCPI partner CPOs): their stations are served to operator
+    partners and started for them (none without it)."""
     if config.partners and len(config.secret_key) < MIN_SECRET_KEY_BYTES:
         raise ValueError("the interconnect access tokens need the hub's secret key (at least 16 bytes)")
-    rt = InterconnectRuntime(config=config, clock=clock, core_getter=core_getter, handlers=all_handlers())
+    rt = InterconnectRuntime(
+        config=config,
+        clock=clock,
+        core_getter=core_getter,
+        handlers=all_handlers(),
+        remote=remote or NoRemoteCpos(),
+    )
     app[INTERCONNECT_KEY] = rt
     setup_interconnect_routes(app.router, config.base_path)
     setup_interconnect_admin(app, rt, admin_token)
@@ -89,7 +99,8 @@ def start_interconnect(
     power_interval_s: float | None = None,
 ) -> None:
     """Call once the core and the scheduler (HubScheduler) exist: the outbox deliverer of every push and
-    the status push, the scheduled station pull, the CPO notifications and the regulator pushes."""
+    the status pushes (ours and remote CPOs'), the scheduled station pull, the CPO notifications (orders on
+    our stations and at remote CPOs) and the regulator pushes."""
     register_pushes(rt, scheduler, bus, agreements=agreements)
     register_pull_job(rt, scheduler, pull_interval_s)
     cpo_notify.register(rt, bus, scheduler)

@@ -1,6 +1,7 @@
 """Our eMSP as Commands Sender (checklist §18): START_SESSION / STOP_SESSION posted to a CPO platform's
 commands Receiver, and the asynchronous CommandResult it later POSTs to our response_url, kept as a
-`PartnerRecord` (module "command_results", keyed by our command id).
+`PartnerRecord` (module "command_results", keyed by our command id) and published to the core
+(`RemoteCommandAnswered`, emsp.events).
 
 An adapter module: imports the core and ocpi_modules only.
 """
@@ -20,8 +21,10 @@ from hub.core.models import PartnerRecord, PartyRef, Platform, PlatformStatus, R
 from ocpi_modules.common.client import OcpiTransportError, join_url
 from ocpi_modules.common.datetimes import format_datetime
 from ocpi_modules.common.runtime import OcpiRuntime
+from ocpi_modules.v2_2_1.emsp import events
+from ocpi_modules.v2_2_1.emsp.mapping import to_remote_command
 from ocpi_modules.v2_2_1.emsp.parties import our_emsp
-from ocpi_modules.v2_2_1.emsp.receivers import locked
+from ocpi_modules.v2_2_1.emsp.records import locked
 from ocpi_modules.v2_2_1.tokens import from_core_token
 
 log = structlog.get_logger(__name__)
@@ -42,7 +45,7 @@ async def cpo_platform(rt: OcpiRuntime, cpo: PartyRef) -> tuple[Platform, str]:
     platform = await rt.core.platforms.find_by_party(cpo)
     role = platform.role_of(cpo) if platform is not None else None
     if platform is None:
-        platform = await _hub_platform(rt)  # a CPO behind another hub (its credentials carry only HUB)
+        platform = await hub_platform(rt)  # a CPO behind another hub (its credentials carry only HUB)
     elif role is None or role.role is not Role.CPO:
         raise NotFoundError(f"{cpo} is not a CPO")
     if platform is None:
@@ -55,7 +58,7 @@ async def cpo_platform(rt: OcpiRuntime, cpo: PartyRef) -> tuple[Platform, str]:
     return platform, url
 
 
-async def _hub_platform(rt: OcpiRuntime) -> Platform | None:
+async def hub_platform(rt: OcpiRuntime) -> Platform | None:
     """The one platform of role HUB, when there is exactly one: it reaches the parties behind it."""
     hubs = [
         p
@@ -142,11 +145,13 @@ async def start_session(
     evse_uid: str | None = None,
     connector_id: str | None = None,
     cpo: PartyRef,
+    authorization_reference: str | None = None,
 ) -> dict[str, Any]:
-    """START_SESSION with one of our tokens (the full Token object, CM-06) at a partner CPO's location.
-    Raises NotFoundError for a token that is not ours or an unknown CPO, RejectedError for a blocked token,
-    UnavailableError when the CPO cannot be reached; otherwise returns the stored command (its `response`
-    is the CPO's CommandResponse)."""
+    """START_SESSION with one of our tokens (the full Token object, CM-06) at a partner CPO's location;
+    `authorization_reference` (CiString(36)) comes back in the CPO's Session and CDR. Raises NotFoundError
+    for a token that is not ours or an unknown CPO, RejectedError for a blocked token, UnavailableError when
+    the CPO cannot be reached; otherwise returns the stored command (its `response` is the CPO's
+    CommandResponse)."""
     emsp = our_emsp(rt)
     token = await rt.core.tokens.get(token_uid, emsp.ref)
     if token is None:
@@ -158,11 +163,14 @@ async def start_session(
         body["evse_uid"] = evse_uid
     if connector_id is not None:
         body["connector_id"] = connector_id
+    if authorization_reference is not None:
+        body["authorization_reference"] = authorization_reference
     request = {
         "token_uid": token.uid,
         "location_id": location_id,
         "evse_uid": evse_uid,
         "connector_id": connector_id,
+        "authorization_reference": authorization_reference,
     }
     log.info("ocpi_start_session", token=fingerprint(token.uid), cpo=str(cpo), location_id=location_id)
     return await _send(rt, "START_SESSION", cpo, body, request)
@@ -200,6 +208,7 @@ async def receive_command_result(
     event = _events(rt).pop(command_id, None)
     if event is not None:
         event.set()
+    await events.command_answered(rt, to_remote_command(data, now))
     log.info(
         "ocpi_command_result", command=data.get("command"), command_id=command_id, result=result.get("result")
     )

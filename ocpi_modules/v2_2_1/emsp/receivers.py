@@ -1,5 +1,7 @@
 """Our eMSP's Receiver interfaces as storage logic: Locations, Sessions, CDRs and Tariffs pushed (or pulled)
-from CPO partners, kept verbatim as `PartnerRecord`s with the PUT/PATCH semantics of checklist §7 and §13–16.
+from CPO partners, kept verbatim as `PartnerRecord`s with the PUT/PATCH semantics of checklist §7 and §13–16;
+each change of a location, session or CDR is then published to the core (`emsp.events`, the remote-CPO
+events of `hub.core.remote`). The shared pieces are in `emsp.records`.
 
 Shared by the routes (api/emsp.py) and the resync job. An adapter module: imports the core and ocpi_modules
 only; raises OcpiError subclasses for what the sender must be told.
@@ -7,24 +9,35 @@ only; raises OcpiError subclasses for what the sender must be told.
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator, Callable, Mapping
-from contextlib import asynccontextmanager
-from datetime import datetime
-from enum import StrEnum
+from collections.abc import Mapping
 from typing import Any
 
 import structlog
 
-from hub.core.errors import InvalidRequestError
-from hub.core.errors import NotFoundError as CoreNotFoundError
-from hub.core.models import PartnerRecord, PartyRef, Role
-from ocpi_modules.common import json as ocpi_json
-from ocpi_modules.common.datetimes import parse_datetime
+from hub.core.models import PartyRef, Role
 from ocpi_modules.common.errors import InvalidParametersError, NotFoundError, UnknownLocationError
 from ocpi_modules.common.runtime import OcpiRuntime
 from ocpi_modules.common.validation import Findings
 from ocpi_modules.v2_2_1.cdrs import check_cdr, to_core_cdr
+from ocpi_modules.v2_2_1.emsp import events
+from ocpi_modules.v2_2_1.emsp.records import (
+    CDRS,
+    LOCATIONS,
+    SESSIONS,
+    TARIFFS,
+    Checker,
+    Outcome,
+    as_object,
+    canonical,
+    check_id,
+    check_owner,
+    find,
+    locked,
+    mapped,
+    party_of,
+    require_last_updated,
+    save,
+)
 from ocpi_modules.v2_2_1.locations import check_location, merge_location, put_connector, put_evse
 from ocpi_modules.v2_2_1.sessions import check_session, merge_session
 from ocpi_modules.v2_2_1.tariffs import check_tariff
@@ -32,163 +45,32 @@ from ocpi_modules.v2_2_1.types import is_stale
 
 log = structlog.get_logger(__name__)
 
-LOCATIONS = "locations"
-SESSIONS = "sessions"
-CDRS = "cdrs"
-TARIFFS = "tariffs"
+__all__ = [
+    "CDRS",
+    "LOCATIONS",
+    "SESSIONS",
+    "TARIFFS",
+    "Checker",
+    "Outcome",
+    "as_object",
+    "canonical",
+    "cdr_id",
+    "delete_tariff",
+    "get_cdr",
+    "get_location",
+    "get_session",
+    "get_tariff",
+    "locked",
+    "party_of",
+    "patch_location",
+    "patch_session",
+    "post_cdr",
+    "put_location",
+    "put_session",
+    "put_tariff",
+]
 
-_LOCKS_KEY = "emsp.record_locks"
-
-
-class Outcome(StrEnum):
-    CREATED = "created"
-    UPDATED = "updated"
-    UNCHANGED = "unchanged"  # same content as stored: nothing written, last_updated not bumped (LO-14)
-    STALE = "stale"  # older than what is stored: acknowledged, not applied (CO-10)
-
-
-Checker = Callable[[dict[str, Any]], list[str]]
-
-
-# --- helpers ----------------------------------------------------------------------------------------
-
-
-class _KeyedLocks:
-    """One asyncio.Lock per record key, so read-merge-write of one object is never interleaved in this
-    process (EVSE status PATCHes of one location arrive concurrently, LO-15)."""
-
-    def __init__(self) -> None:
-        self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
-
-    @asynccontextmanager
-    async def hold(self, key: str) -> AsyncIterator[None]:
-        lock, users = self._locks.get(key, (asyncio.Lock(), 0))
-        self._locks[key] = (lock, users + 1)
-        try:
-            async with lock:
-                yield
-        finally:
-            lock, users = self._locks[key]
-            if users <= 1:
-                del self._locks[key]
-            else:
-                self._locks[key] = (lock, users - 1)
-
-
-def locked(rt: OcpiRuntime, module: str, party: PartyRef, object_id: str) -> Any:
-    locks = rt.extras.get(_LOCKS_KEY)
-    if locks is None:
-        locks = rt.extras[_LOCKS_KEY] = _KeyedLocks()
-    return locks.hold(f"{module}|{party.key()}|{object_id.upper()}")
-
-
-def canonical(value: Any) -> Any:
-    """A JSON value normalised for comparison: numbers as Decimal, DateTimes as strings (storage may hand
-    numbers back in another Python type than the one received)."""
-    return ocpi_json.loads(ocpi_json.dumps(value))
-
-
-def as_object(body: Any, what: str) -> dict[str, Any]:
-    if not isinstance(body, dict):
-        raise InvalidParametersError(f"the body must be a {what} object")
-    return body
-
-
-def party_of(obj: Mapping[str, Any], what: str) -> PartyRef:
-    """The owner named inside a pushed object (country_code/party_id); 2001 when missing or malformed."""
-    cc, pid = obj.get("country_code"), obj.get("party_id")
-    if not isinstance(cc, str) or not isinstance(pid, str):
-        raise InvalidParametersError(f"the {what} lacks country_code/party_id")
-    try:
-        return PartyRef(country_code=cc, party_id=pid)
-    except ValueError:
-        raise InvalidParametersError(f"the {what} has an invalid country_code/party_id") from None
-
-
-def _check_owner(obj: dict[str, Any], party: PartyRef, what: str, findings: Findings) -> None:
-    """CO-02: the cc/pid inside the object must equal the URL's (2001); when absent they are taken from the
-    URL and the omission is recorded (§22)."""
-    for name, expected in (("country_code", party.country_code), ("party_id", party.party_id)):
-        given = obj.get(name)
-        if given is None:
-            findings.add(name, "required field missing; taken from the URL")
-            obj[name] = expected
-        elif not isinstance(given, str) or given.upper() != expected.upper():
-            raise InvalidParametersError(
-                f"{name} {given!r} of the {what} differs from the URL's {expected!r}"
-            )
-
-
-def _check_id(obj: dict[str, Any], name: str, expected: str, what: str, findings: Findings) -> None:
-    """CO-03: an id inside the object that differs from the URL's is 2001; a missing one is taken from the
-    URL and recorded."""
-    given = obj.get(name)
-    if given is None:
-        findings.add(name, "required field missing; taken from the URL")
-        obj[name] = expected
-    elif not isinstance(given, str) or given.upper() != expected.upper():
-        raise InvalidParametersError(f"{what} {name} {given!r} differs from the URL's {expected!r}")
-
-
-def _require_last_updated(obj: Mapping[str, Any]) -> None:
-    """CO-06 / SC-02: a PATCH without last_updated is 2001."""
-    if obj.get("last_updated") is None:
-        raise InvalidParametersError("a PATCH must include last_updated")
-
-
-def _mapped(merge: Callable[..., dict[str, Any]], *args: Any) -> dict[str, Any]:
-    """Run a mapping merge helper, its core errors turned into what the sender is told."""
-    try:
-        return merge(*args)
-    except CoreNotFoundError as exc:
-        raise NotFoundError(str(exc)) from None
-    except InvalidRequestError as exc:
-        raise InvalidParametersError(str(exc)) from None
-
-
-def _find(items: Any, key: str, wanted: str) -> dict[str, Any] | None:
-    if not isinstance(items, list):
-        return None
-    for item in items:
-        if isinstance(item, dict) and isinstance(item.get(key), str) and item[key].upper() == wanted.upper():
-            return item
-    return None
-
-
-def _last_updated(data: Mapping[str, Any], now: datetime, findings: Findings) -> datetime:
-    value = data.get("last_updated")
-    if isinstance(value, str):
-        try:
-            return parse_datetime(value)
-        except ValueError:
-            pass
-    findings.add("last_updated", "missing or not a DateTime; the time of receipt is kept")
-    return now
-
-
-async def _save(
-    rt: OcpiRuntime,
-    module: str,
-    party: PartyRef,
-    object_id: str,
-    data: dict[str, Any],
-    existing: PartnerRecord | None,
-    findings: Findings,
-    check: Checker,
-) -> Outcome:
-    findings.extend(check(data))
-    if existing is not None and canonical(existing.data) == canonical(data):
-        return Outcome.UNCHANGED
-    record = PartnerRecord(
-        module=module,
-        party=party,
-        id=object_id,
-        data=data,
-        last_updated=_last_updated(data, rt.clock.now(), findings),
-    )
-    await rt.core.records.put(record)
-    return Outcome.CREATED if existing is None else Outcome.UPDATED
-
+CHANGED = frozenset({Outcome.CREATED, Outcome.UPDATED})
 
 # --- Locations (LO-02, LO-04, CO-01…CO-10) -------------------------------------------------------------
 
@@ -209,28 +91,31 @@ async def put_location(
     async with locked(rt, LOCATIONS, party, location_id):
         existing = await rt.core.records.get(LOCATIONS, party, location_id)
         if evse_uid is None:
-            _check_owner(obj, party, "Location", findings)
-            _check_id(obj, "id", location_id, "Location", findings)
+            check_owner(obj, party, "Location", findings)
+            check_id(obj, "id", location_id, "Location", findings)
             if existing is not None and is_stale(existing.data.get("last_updated"), obj.get("last_updated")):
                 return Outcome.STALE
             data = obj
         else:
             if existing is None:
                 raise UnknownLocationError(f"unknown location {location_id}", http_status=404)
-            stored_evse = _find(existing.data.get("evses"), "uid", evse_uid)
+            stored_evse = find(existing.data.get("evses"), "uid", evse_uid)
             if connector_id is None:
-                _check_id(obj, "uid", evse_uid, "EVSE", findings)
+                check_id(obj, "uid", evse_uid, "EVSE", findings)
                 target = stored_evse
-                data = _mapped(put_evse, existing.data, obj)
+                data = mapped(put_evse, existing.data, obj)
             else:
                 if stored_evse is None:
                     raise NotFoundError(f"unknown EVSE {evse_uid}", status_code=2001)
-                _check_id(obj, "id", connector_id, "Connector", findings)
-                target = _find(stored_evse.get("connectors"), "id", connector_id)
-                data = _mapped(put_connector, existing.data, evse_uid, obj)
+                check_id(obj, "id", connector_id, "Connector", findings)
+                target = find(stored_evse.get("connectors"), "id", connector_id)
+                data = mapped(put_connector, existing.data, evse_uid, obj)
             if target is not None and is_stale(target.get("last_updated"), obj.get("last_updated")):
                 return Outcome.STALE
-        return await _save(rt, LOCATIONS, party, location_id, data, existing, findings, check_location)
+        outcome = await save(rt, LOCATIONS, party, location_id, data, existing, findings, check_location)
+    if outcome in CHANGED:
+        await events.location_stored(rt, party, location_id, existing, data)
+    return outcome
 
 
 async def patch_location(
@@ -246,18 +131,18 @@ async def patch_location(
     """PATCH a Location / EVSE / Connector: last_updated required (2001), unknown object → HTTP 404 so the
     sender falls back to PUT (CO-08), stale → acknowledged, not applied (CO-10)."""
     obj = as_object(body, "patch")
-    _require_last_updated(obj)
+    require_last_updated(obj)
     async with locked(rt, LOCATIONS, party, location_id):
         existing = await rt.core.records.get(LOCATIONS, party, location_id)
         if existing is None:
             raise NotFoundError(f"unknown location {location_id}")
         target: dict[str, Any] | None = existing.data
         if evse_uid is not None:
-            target = _find(existing.data.get("evses"), "uid", evse_uid)
+            target = find(existing.data.get("evses"), "uid", evse_uid)
             if target is None:
                 raise NotFoundError(f"unknown EVSE {evse_uid}")
             if connector_id is not None:
-                target = _find(target.get("connectors"), "id", connector_id)
+                target = find(target.get("connectors"), "id", connector_id)
                 if target is None:
                     raise NotFoundError(f"unknown connector {connector_id}")
         assert target is not None
@@ -273,8 +158,11 @@ async def patch_location(
                     raise InvalidParametersError(f"{name} {value!r} differs from the URL's {ours!r}")
         if is_stale(target.get("last_updated"), obj.get("last_updated")):
             return Outcome.STALE
-        data = _mapped(merge_location, existing.data, obj, evse_uid, connector_id)
-        return await _save(rt, LOCATIONS, party, location_id, data, existing, findings, check_location)
+        data = mapped(merge_location, existing.data, obj, evse_uid, connector_id)
+        outcome = await save(rt, LOCATIONS, party, location_id, data, existing, findings, check_location)
+    if outcome in CHANGED:
+        await events.location_stored(rt, party, location_id, existing, data)
+    return outcome
 
 
 async def get_location(
@@ -290,10 +178,10 @@ async def get_location(
         return None
     if evse_uid is None:
         return record.data
-    evse = _find(record.data.get("evses"), "uid", evse_uid)
+    evse = find(record.data.get("evses"), "uid", evse_uid)
     if evse is None or connector_id is None:
         return evse
-    return _find(evse.get("connectors"), "id", connector_id)
+    return find(evse.get("connectors"), "id", connector_id)
 
 
 # --- Sessions (SE-03…SE-07, SE-12) --------------------------------------------------------------------
@@ -314,12 +202,15 @@ async def put_session(
     obj = as_object(body, "Session")
     async with locked(rt, SESSIONS, party, session_id):
         existing = await rt.core.records.get(SESSIONS, party, session_id)
-        _check_owner(obj, party, "Session", findings)
-        _check_id(obj, "id", session_id, "Session", findings)
+        check_owner(obj, party, "Session", findings)
+        check_id(obj, "id", session_id, "Session", findings)
         if existing is not None and is_stale(existing.data.get("last_updated"), obj.get("last_updated")):
             return Outcome.STALE
         _session_status(obj, findings)
-        return await _save(rt, SESSIONS, party, session_id, obj, existing, findings, check_session)
+        outcome = await save(rt, SESSIONS, party, session_id, obj, existing, findings, check_session)
+    if outcome in CHANGED:
+        await events.session_stored(rt, party, session_id, obj)
+    return outcome
 
 
 async def patch_session(
@@ -327,7 +218,7 @@ async def patch_session(
 ) -> Outcome:
     """PATCH: last_updated required, unknown → 404, charging_periods appended (SE-05)."""
     obj = as_object(body, "patch")
-    _require_last_updated(obj)
+    require_last_updated(obj)
     async with locked(rt, SESSIONS, party, session_id):
         existing = await rt.core.records.get(SESSIONS, party, session_id)
         if existing is None:
@@ -337,9 +228,12 @@ async def patch_session(
             raise InvalidParametersError(f"id {given!r} differs from the URL's {session_id!r}")
         if is_stale(existing.data.get("last_updated"), obj.get("last_updated")):
             return Outcome.STALE
-        data = _mapped(merge_session, existing.data, obj)
+        data = mapped(merge_session, existing.data, obj)
         _session_status(data, findings)
-        return await _save(rt, SESSIONS, party, session_id, data, existing, findings, check_session)
+        outcome = await save(rt, SESSIONS, party, session_id, data, existing, findings, check_session)
+    if outcome in CHANGED:
+        await events.session_stored(rt, party, session_id, data)
+    return outcome
 
 
 async def get_session(rt: OcpiRuntime, party: PartyRef, session_id: str) -> dict[str, Any] | None:
@@ -367,7 +261,7 @@ def cdr_id(obj: Mapping[str, Any]) -> str:
 async def post_cdr(rt: OcpiRuntime, party: PartyRef, body: dict[str, Any], findings: Findings) -> Outcome:
     """Store a CDR once per (country_code, party_id, id): an identical re-POST is UNCHANGED (answered like
     the first), the same key with other content is 2001 and logged as an alert (CD-13). A new CDR is then
-    rated for our eMSP (its CPO price beside our customer tariff's price)."""
+    rated for our eMSP (its CPO price beside our customer tariff's price) and published to the core."""
     object_id = cdr_id(body)
     async with locked(rt, CDRS, party, object_id):
         existing = await rt.core.records.get(CDRS, party, object_id)
@@ -376,10 +270,12 @@ async def post_cdr(rt: OcpiRuntime, party: PartyRef, body: dict[str, Any], findi
             raise InvalidParametersError(
                 f"CDR {object_id} was already received with different content", http_status=200
             )
-        outcome = await _save(rt, CDRS, party, object_id, body, existing, findings, check_cdr)
+        outcome = await save(rt, CDRS, party, object_id, body, existing, findings, check_cdr)
         if outcome is Outcome.CREATED:
             await _rate_cdr(rt, party, body)
-        return outcome
+    if outcome is Outcome.CREATED:
+        await events.cdr_stored(rt, party, object_id, body)
+    return outcome
 
 
 async def _rate_cdr(rt: OcpiRuntime, party: PartyRef, body: dict[str, Any]) -> None:
@@ -425,11 +321,11 @@ async def put_tariff(
     obj = as_object(body, "Tariff")
     async with locked(rt, TARIFFS, party, tariff_id):
         existing = await rt.core.records.get(TARIFFS, party, tariff_id)
-        _check_owner(obj, party, "Tariff", findings)
-        _check_id(obj, "id", tariff_id, "Tariff", findings)
+        check_owner(obj, party, "Tariff", findings)
+        check_id(obj, "id", tariff_id, "Tariff", findings)
         if existing is not None and is_stale(existing.data.get("last_updated"), obj.get("last_updated")):
             return Outcome.STALE
-        return await _save(rt, TARIFFS, party, tariff_id, obj, existing, findings, check_tariff)
+        return await save(rt, TARIFFS, party, tariff_id, obj, existing, findings, check_tariff)
 
 
 async def delete_tariff(rt: OcpiRuntime, party: PartyRef, tariff_id: str) -> bool:

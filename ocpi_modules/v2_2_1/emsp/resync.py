@@ -19,6 +19,7 @@ from ocpi_modules.common.datetimes import format_datetime, parse_datetime
 from ocpi_modules.common.errors import OcpiError
 from ocpi_modules.common.runtime import HostedParty, OcpiRuntime
 from ocpi_modules.common.validation import Findings
+from ocpi_modules.v2_2_1.emsp.events import location_removed
 from ocpi_modules.v2_2_1.emsp.parties import our_emsp
 from ocpi_modules.v2_2_1.emsp.receivers import (
     CDRS,
@@ -142,13 +143,16 @@ async def pull_module(rt: OcpiRuntime, emsp: HostedParty, platform: Platform, mo
 async def _forget_absent(
     rt: OcpiRuntime, module: str, parties: list[PartyRef], seen: set[tuple[str, str]]
 ) -> int:
-    """PG-07: after a complete unfiltered pull, what the CPO no longer lists is no longer valid."""
+    """PG-07: after a complete unfiltered pull, what the CPO no longer lists is no longer valid (a location
+    gone is published to the core like a changed one)."""
     removed = 0
     for party in parties:
         for record in await rt.core.records.list(module, party):
             if (record.party.key(), record.id.upper()) not in seen:
                 await rt.core.records.delete(module, record.party, record.id)
                 removed += 1
+                if module == LOCATIONS:
+                    await location_removed(rt, record.party, record.id)
     return removed
 
 

@@ -270,7 +270,7 @@ async def test_a_partner_status_push_sets_its_evse_status() -> None:
         ("EQ0201", EvseStatus.UNKNOWN),
     ]
     assert location.last_updated == T0 + timedelta(minutes=1)
-    assert [m.topic for m in kit.outbox()][-1] == "location.updated"  # OCPI parties hear of it
+    assert [m.topic for m in kit.outbox()][-1] == "evse.status"  # OCPI parties hear of it, EVSE by EVSE
 
 
 async def test_an_array_with_an_unknown_connector_is_discarded_in_part() -> None:
