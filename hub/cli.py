@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import gc
 import resource
 import signal
 import ssl
@@ -261,6 +262,10 @@ async def _serve(settings: Settings, *, demo: bool) -> None:
     demo_task: asyncio.Task[None] | None = None
     try:
         await site.start()
+        # What start-up built lives as long as the process: keep it out of the collector's full passes, which
+        # otherwise walk it every time (pauses of 100+ ms under load, measured by the hub benchmark).
+        gc.collect()
+        gc.freeze()
         log.info(
             "listening", url=settings.hub.public_url, ocpp=f"{settings.hub.listen}{settings.ocpp.path}/{{id}}"
         )

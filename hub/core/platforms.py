@@ -23,10 +23,33 @@ class PlatformService:
         self._db = db
         self._clock = clock
         self._by_token: dict[str, tuple[Platform | None, datetime]] = {}
+        # Relays look the receiver up by party and by id on every request: the same short memory as tokens.
+        self._by_party: dict[str, tuple[Platform | None, datetime]] = {}
+        self._by_id: dict[str, tuple[Platform | None, datetime]] = {}
+
+    def _remembered(
+        self, cache: dict[str, tuple[Platform | None, datetime]], key: str
+    ) -> tuple[bool, Platform | None]:
+        cached = cache.get(key)
+        if cached is not None and cached[1] > self._clock.now():
+            return True, cached[0]
+        return False, None
+
+    def _remember(
+        self, cache: dict[str, tuple[Platform | None, datetime]], key: str, value: Platform | None
+    ) -> None:
+        if len(cache) >= TOKEN_CACHE_MAX:
+            cache.clear()
+        cache[key] = (value, self._clock.now() + TOKEN_CACHE_TTL)
 
     async def get(self, platform_id: str) -> Platform | None:
+        hit, platform = self._remembered(self._by_id, platform_id)
+        if hit:
+            return platform
         async with self._db.unit_of_work() as uow:
-            return await uow.platforms.get(platform_id)
+            platform = await uow.platforms.get(platform_id)
+        self._remember(self._by_id, platform_id, platform)
+        return platform
 
     async def put(self, platform: Platform) -> Platform:
         """Insert or replace; returns the platform as stored."""
@@ -34,6 +57,8 @@ class PlatformService:
             await uow.platforms.put(platform)
             await uow.commit()
         self._by_token.clear()
+        self._by_party.clear()
+        self._by_id.clear()
         return platform
 
     async def list(self) -> Sequence[Platform]:
@@ -57,5 +82,11 @@ class PlatformService:
 
     async def find_by_party(self, party: PartyRef) -> Platform | None:
         """A platform, not SUSPENDED, that carries `party` (case-insensitive)."""
+        key = party.key()
+        hit, platform = self._remembered(self._by_party, key)
+        if hit:
+            return platform
         async with self._db.unit_of_work() as uow:
-            return await uow.platforms.find_by_party(party)
+            platform = await uow.platforms.find_by_party(party)
+        self._remember(self._by_party, key, platform)
+        return platform
