@@ -12,10 +12,18 @@ import asyncio
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime, timedelta
 
+import structlog
+from aiohttp import web
+
 from hub.core.models import PartyRef, Platform, PlatformRole, PlatformStatus
-from ocpi_modules.common.errors import InvalidParametersError, MethodNotAllowedError
+from ocpi_modules.common.auth import token_candidates
+from ocpi_modules.common.client import token_fingerprint
+from ocpi_modules.common.errors import InvalidParametersError, MethodNotAllowedError, UnauthorizedError
 from ocpi_modules.common.handshake import Discovery
+from ocpi_modules.common.headers import AUTHORIZATION
 from ocpi_modules.common.runtime import OcpiRuntime
+
+log = structlog.get_logger(__name__)
 
 _LOCKS_KEY = "ocpi.credentials_locks"
 _LISTENERS_KEY = "ocpi.registration_listeners"
@@ -172,3 +180,34 @@ def suspended(platform: Platform, rt: OcpiRuntime) -> Platform:
             "last_updated": rt.clock.now(),
         }
     )
+
+
+async def platform_of_request(
+    request: web.Request, rt: OcpiRuntime, *, allow_invitation: bool
+) -> tuple[Platform, bool, str]:
+    """(platform, via its invitation, the token) of the `Authorization: Token …` header, or UnauthorizedError
+    (HTTP 401, AU-04). Each candidate is looked up, raw first then Base64-decoded (AU-07); a refused token
+    (SUSPENDED, CR-09; an expired previous token, CR-07; Token A where not allowed, AU-05) is logged with
+    its fingerprint only (AU-10). Every OCPI version authenticates through this."""
+    candidates = token_candidates(request.headers.get(AUTHORIZATION))
+    for candidate in candidates:
+        platform = await rt.core.platforms.find_by_token(candidate)
+        if platform is None:
+            continue
+        via_invitation = accepts_token(rt, platform, candidate, allow_invitation)
+        if via_invitation is None:
+            log.info(
+                "ocpi_token_refused",
+                path=request.path,
+                platform_id=platform.id,
+                status=str(platform.status),
+                token_fp=token_fingerprint(candidate),
+            )
+            continue
+        return platform, via_invitation, candidate
+    log.info(
+        "ocpi_unauthorized",
+        path=request.path,
+        token_fp=token_fingerprint(candidates[0]) if candidates else None,
+    )
+    raise UnauthorizedError("Unknown or missing token" if candidates else "Missing Authorization header")

@@ -13,11 +13,8 @@ import structlog
 from aiohttp import web
 
 from hub.core.models import PartyRef, Platform, Role
-from ocpi_modules.common.auth import token_candidates
-from ocpi_modules.common.client import token_fingerprint
 from ocpi_modules.common.errors import ClientError, UnauthorizedError
-from ocpi_modules.common.headers import AUTHORIZATION
-from ocpi_modules.common.registration import REGISTERED, accepts_token
+from ocpi_modules.common.registration import REGISTERED, platform_of_request
 from ocpi_modules.common.runtime import runtime
 from ocpi_modules.v2_1_1.urls import VERSION
 
@@ -46,29 +43,10 @@ class Partner:
 async def authenticate(request: web.Request, *, allow_invitation: bool = False) -> Caller:
     """The platform whose token the request carries, or UnauthorizedError (HTTP 401, AU-04); Token A counts
     only where `allow_invitation` (versions and credentials, AU-05)."""
-    rt = runtime(request)
-    candidates = token_candidates(request.headers.get(AUTHORIZATION))
-    for candidate in candidates:
-        platform = await rt.core.platforms.find_by_token(candidate)
-        if platform is None:
-            continue
-        via_invitation = accepts_token(rt, platform, candidate, allow_invitation)
-        if via_invitation is None:
-            log.info(
-                "ocpi_token_refused",
-                path=request.path,
-                platform_id=platform.id,
-                status=str(platform.status),
-                token_fp=token_fingerprint(candidate),
-            )
-            continue
-        return Caller(platform=platform, via_invitation=via_invitation, token=candidate)
-    log.info(
-        "ocpi_unauthorized",
-        path=request.path,
-        token_fp=token_fingerprint(candidates[0]) if candidates else None,
+    platform, via_invitation, token = await platform_of_request(
+        request, runtime(request), allow_invitation=allow_invitation
     )
-    raise UnauthorizedError("Unknown or missing token" if candidates else "Missing Authorization header")
+    return Caller(platform=platform, via_invitation=via_invitation, token=token)
 
 
 async def functional_partner(request: web.Request) -> Partner:

@@ -12,11 +12,9 @@ import structlog
 from aiohttp import web
 
 from hub.core.models import PartyRef, Platform, PlatformRole, PlatformStatus, Role
-from ocpi_modules.common.auth import token_candidates
-from ocpi_modules.common.client import token_fingerprint
 from ocpi_modules.common.errors import InvalidParametersError, UnauthorizedError, UnknownReceiverError
-from ocpi_modules.common.headers import AUTHORIZATION, routing_headers
-from ocpi_modules.common.registration import accepts_token, credentials_lock
+from ocpi_modules.common.headers import routing_headers
+from ocpi_modules.common.registration import credentials_lock, platform_of_request
 from ocpi_modules.common.runtime import HostedParty, OcpiRuntime, runtime
 from ocpi_modules.v2_2_1.stillalive import note_seen
 
@@ -55,36 +53,18 @@ async def authenticate(request: web.Request, *, allow_invitation: bool = False) 
     counts only where `allow_invitation` (versions and credentials, AU-05); a previous token only until its
     grace period ends (CR-07); a SUSPENDED platform is refused (CR-09)."""
     rt = runtime(request)
-    candidates = token_candidates(request.headers.get(AUTHORIZATION))
-    for candidate in candidates:
-        platform = await rt.core.platforms.find_by_token(candidate)
-        if platform is None:
-            continue
-        via_invitation = accepts_token(rt, platform, candidate, allow_invitation)
-        if via_invitation is None:
-            log.info(
-                "ocpi_token_refused",
-                path=request.path,
-                platform_id=platform.id,
-                status=str(platform.status),
-                token_fp=token_fingerprint(candidate),
-            )
-            continue
-        note_seen(rt, platform.id)  # HC-08: anything it sends proves it alive
-        routing = routing_headers(request)
-        return Caller(
-            platform=platform,
-            via_invitation=via_invitation,
-            from_party=routing.from_party,
-            to_party=routing.to_party,
-            token=candidate,
-        )
-    log.info(
-        "ocpi_unauthorized",
-        path=request.path,
-        token_fp=token_fingerprint(candidates[0]) if candidates else None,
+    platform, via_invitation, token = await platform_of_request(
+        request, rt, allow_invitation=allow_invitation
     )
-    raise UnauthorizedError("Unknown or missing token" if candidates else "Missing Authorization header")
+    note_seen(rt, platform.id)  # HC-08: anything it sends proves it alive
+    routing = routing_headers(request)
+    return Caller(
+        platform=platform,
+        via_invitation=via_invitation,
+        from_party=routing.from_party,
+        to_party=routing.to_party,
+        token=token,
+    )
 
 
 async def functional_caller(request: web.Request, *, module: str, hosted_role: Role) -> Functional:
