@@ -15,8 +15,10 @@ from hub.core.authorization import fingerprint
 from hub.core.errors import InvalidRequestError
 from hub.core.models import AuthorizationDecision, AuthorizationStatus, PartyRef, PlatformStatus, Role, Token
 from ocpi_modules.common.client import OcpiTransportError, join_url
+from ocpi_modules.common.routing import SENDER, Untranslatable
 from ocpi_modules.common.runtime import OcpiRuntime
 from ocpi_modules.common.status import StatusCode
+from ocpi_modules.v2_2_1.partner_call import call_partner
 from ocpi_modules.v2_2_1.tokens import to_core_decision
 
 log = structlog.get_logger(__name__)
@@ -47,17 +49,21 @@ class OcpiRemoteAuthorizer:
                 body["evse_uids"] = [evse_uid]
         url = join_url(base, token.uid, "authorize")
         try:
-            response = await rt.http.request(
+            response = await call_partner(
+                rt,
+                platform,
                 "POST",
                 url,
-                token=platform.outbound_token,
-                encode=platform.encode_token,
-                json=body,
+                body=body,
                 params={"type": token.type.value},
                 from_party=await self._our_cpo(location_id),
                 to_party=token.party,
+                role=SENDER,
                 timeout_s=rt.config.authorize_timeout_s,
             )
+        except Untranslatable as exc:
+            log.warning("ocpi_authorize_untranslatable", token=fingerprint(token.uid), error=str(exc))
+            return None
         except OcpiTransportError as exc:
             log.warning(
                 "ocpi_authorize_unreachable",

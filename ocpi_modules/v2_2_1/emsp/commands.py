@@ -16,15 +16,17 @@ from typing import Any
 import structlog
 
 from hub.core.authorization import fingerprint
-from hub.core.errors import NotFoundError, RejectedError, UnavailableError
+from hub.core.errors import InvalidRequestError, NotFoundError, RejectedError, UnavailableError
 from hub.core.models import PartnerRecord, PartyRef, Platform, PlatformStatus, Role
 from ocpi_modules.common.client import OcpiTransportError, join_url
 from ocpi_modules.common.datetimes import format_datetime
+from ocpi_modules.common.routing import Untranslatable
 from ocpi_modules.common.runtime import OcpiRuntime
 from ocpi_modules.v2_2_1.emsp import events
 from ocpi_modules.v2_2_1.emsp.mapping import to_remote_command
 from ocpi_modules.v2_2_1.emsp.parties import our_emsp
 from ocpi_modules.v2_2_1.emsp.records import locked
+from ocpi_modules.v2_2_1.partner_call import call_partner
 from ocpi_modules.v2_2_1.tokens import from_core_token
 
 log = structlog.get_logger(__name__)
@@ -95,15 +97,12 @@ async def _send(
     await _put(rt, emsp.ref, command_id, record, now)
     assert platform.outbound_token is not None
     try:
-        answer = await rt.http.request(
-            "POST",
-            join_url(endpoint, command),
-            token=platform.outbound_token,
-            encode=platform.encode_token,
-            json=body,
-            from_party=emsp.ref,
-            to_party=cpo,
+        answer = await call_partner(
+            rt, platform, "POST", join_url(endpoint, command), body=body, from_party=emsp.ref, to_party=cpo
         )
+    except Untranslatable as exc:
+        await rt.core.records.delete(COMMAND_RESULTS, emsp.ref, command_id)
+        raise InvalidRequestError(f"the command cannot be sent to OCPI {platform.version}: {exc}") from exc
     except OcpiTransportError as exc:
         log.warning(
             "ocpi_command_unsent", command=command, command_id=command_id, cpo=str(cpo), reason=exc.reason

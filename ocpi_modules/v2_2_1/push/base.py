@@ -7,19 +7,16 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from multidict import CIMultiDict, CIMultiDictProxy
-
 from hub.core.models import OutboxMessage, PartyRef, Platform, Role
 from hub.core.outbox import Topic
 from ocpi_modules.common.client import OcpiResponse, OcpiTransportError
-from ocpi_modules.common.headers import new_id
-from ocpi_modules.common.routing import RECEIVER, RelayRequest, Untranslatable
+from ocpi_modules.common.routing import Untranslatable
 from ocpi_modules.common.runtime import OcpiRuntime
+from ocpi_modules.v2_2_1.partner_call import call_partner
 
 Deliverer = Callable[[OutboxMessage], Awaitable[None]]
 
 PREFIX = "ocpi."
-VERSION = "2.2.1"  # the shapes pushed; partners of other versions get them through their link
 
 # The OCPI module each core topic feeds (the receiver's endpoint, the `[[agreements]]` module name).
 MODULES: Mapping[str, str] = {
@@ -48,14 +45,6 @@ class Receiver:
     @property
     def target(self) -> str:
         return f"{self.platform.id}|{self.party}"
-
-
-def _module_of(platform: Platform, url: str) -> str:
-    """The module of a partner URL: the endpoint it starts with (a command's response_url: "commands")."""
-    for endpoint in platform.endpoints:
-        if url.startswith(endpoint.url.rstrip("/")):
-            return endpoint.identifier
-    return "commands"
 
 
 def parse_target(target: str) -> tuple[str, PartyRef]:
@@ -94,61 +83,22 @@ class PushBase:
         platform = receiver.platform
         if not platform.outbound_token:
             raise PushFailedError(f"no token towards platform {platform.id}")
-        if platform.version not in (None, VERSION) and platform.version in self._rt.links:
-            return await self._call_translated(receiver, method, url, sender=sender, body=body, params=params)
         try:
-            return await self._rt.http.request(  # type: ignore[no-any-return]
+            return await call_partner(
+                self._rt,
+                platform,
                 method,
                 url,
-                token=platform.outbound_token,
-                encode=platform.encode_token,
-                json=body,
-                params=params,
                 from_party=sender,
                 to_party=receiver.party,
+                body=body,
+                params=params,
                 timeout_s=self._rt.config.request_timeout_s,
             )
-        except OcpiTransportError as exc:
-            raise PushFailedError(f"{method} {url}: {exc}") from exc
-
-    async def _call_translated(
-        self,
-        receiver: Receiver,
-        method: str,
-        url: str,
-        *,
-        sender: PartyRef,
-        body: Any = None,
-        params: Mapping[str, str] | None = None,
-    ) -> OcpiResponse:
-        """A push to a platform of another OCPI version, through its link (it translates the 2.2.1 body, or
-        refuses what its version cannot carry: never sent untranslated, V211-02)."""
-        platform = receiver.platform
-        request = RelayRequest(
-            module=_module_of(platform, url),
-            role=RECEIVER,
-            method=method,
-            tail=(),
-            from_party=sender,
-            to_party=receiver.party,
-            platform=platform,
-            correlation_id=new_id(),
-            query=dict(params or {}),
-            body=body,
-        )
-        try:
-            answer = await self._rt.links[str(platform.version)].send(platform, request, url)
         except Untranslatable as exc:
             raise PushFailedError(f"{method} {url}: not translatable to {platform.version}: {exc}") from exc
         except OcpiTransportError as exc:
             raise PushFailedError(f"{method} {url}: {exc}") from exc
-        return OcpiResponse(
-            answer.http_status,
-            answer.status_code,
-            answer.status_message,
-            answer.data,
-            CIMultiDictProxy(CIMultiDict(answer.headers)),
-        )
 
     async def _send(
         self,
