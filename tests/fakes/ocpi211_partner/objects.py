@@ -305,7 +305,10 @@ def evses_221(draw: Any) -> dict[str, Any]:
     _optional(draw, out, "evse_id", IDS)
     out["status"] = draw(st.sampled_from(STATUSES))
     _optional(draw, out, "capabilities", st.lists(st.sampled_from(CAPABILITIES_211), unique=True))
-    out["connectors"] = draw(st.lists(connectors_221(), min_size=1, max_size=3))
+    # ids are unique within their EVSE, EVSE uids within their location (case-insensitively, as looked up)
+    out["connectors"] = draw(
+        st.lists(connectors_221(), min_size=1, max_size=3, unique_by=lambda c: str(c["id"]).upper())
+    )
     _optional(draw, out, "floor_level", st.sampled_from(("-1", "0", "2")))
     _optional(
         draw, out, "coordinates", st.fixed_dictionaries({"latitude": COORDINATE, "longitude": COORDINATE})
@@ -364,7 +367,7 @@ def locations_221(draw: Any, party: tuple[str, str] = ("NL", "CPX")) -> dict[str
     out["country"] = draw(st.sampled_from(("NLD", "DEU", "BEL")))
     out["coordinates"] = {"latitude": draw(COORDINATE), "longitude": draw(COORDINATE)}
     _optional(draw, out, "parking_type", st.sampled_from(SHARED_PARKING))
-    out["evses"] = draw(st.lists(evses_221(), max_size=3))
+    out["evses"] = draw(st.lists(evses_221(), max_size=3, unique_by=lambda e: str(e["uid"]).upper()))
     _optional(draw, out, "facilities", st.lists(st.sampled_from(FACILITIES_211), unique=True))
     out["time_zone"] = draw(st.sampled_from(("Europe/Amsterdam", "Europe/Berlin", "UTC")))
     _optional(draw, out, "opening_times", HOURS_221)
