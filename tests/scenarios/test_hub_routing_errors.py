@@ -48,7 +48,7 @@ async def test_unknown_receiver_4001_spoofed_from_401_and_loop_4000_are_never_fo
         a = net.client(net.a)
 
         with structlog.testing.capture_logs() as logs:
-            unknown = await a.get(LOCATIONS, to_party="DE*XXX")
+            unknown = await a.get(LOCATIONS, to_party="DE*ZZZ")
             spoofed = [
                 await a.get(LOCATIONS, from_party=EMC, to_party=CPB),  # another partner's party
                 await a.get(LOCATIONS, from_party=OWN_EMSP, to_party=CPB),  # a party of the hub itself
@@ -59,7 +59,7 @@ async def test_unknown_receiver_4001_spoofed_from_401_and_loop_4000_are_never_fo
             loop = await a.get(f"{EMSP_PATH}/locations/DE/CPB/LOC-B1", from_party=EMA, to_party=EMA)
 
         assert (unknown.status, unknown.status_code) == (200, 4001), unknown.body
-        assert "DE*XXX" in unknown.body["status_message"]
+        assert "DE*ZZZ" in unknown.body["status_message"]
         assert error_logged(logs, 4001)
         assert [(r.status, r.status_code) for r in spoofed] == [(401, 2000)] * 4, [r.body for r in spoofed]
         assert len(events(logs, "ocpi_foreign_from")) == 4
